@@ -1,0 +1,292 @@
+// Wire protocol version 1: the types of ../shared/PROTOCOL.md, the contract.
+// Names here are fixed: add fields or event types, never rename one.
+
+export const PROTOCOL_VERSION = 1 as const;
+export const STREAM_PATH = "/v1/stream";
+export const MAX_FRAME_BYTES = 1024 * 1024;
+export const PING_INTERVAL_MS = 5_000;
+export const LIVENESS_TIMEOUT_MS = 15_000;
+export const HELLO_TIMEOUT_MS = 5_000;
+export const GENESIS_HASH = "0".repeat(64);
+
+export const CLOSE = {
+  goingAway: 1001,
+  tooBig: 1009,
+  badHandshake: 4400,
+  unauthorized: 4401,
+  forbidden: 4403,
+  handshakeTimeout: 4408,
+  tooSlow: 4409,
+} as const;
+
+export type Role = "viewer" | "operator" | "commander";
+export const ROLES: readonly Role[] = ["viewer", "operator", "commander"];
+
+export type ActorKind = "engine" | "human" | "integration";
+export interface Actor {
+  kind: ActorKind;
+  name: string;
+  role?: Role | string;
+}
+
+export type RolloutKind = "code" | "config" | "flag";
+export type OnBreach = "pause" | "rollback";
+export type Severity = "critical" | "warning" | "info";
+export type IncidentRole = "commander" | "scribe" | "operator" | "liaison";
+export type Milestone = "impact_started" | "detected" | "acknowledged" | "mitigated" | "resolved";
+export const MILESTONES: readonly Milestone[] = ["impact_started", "detected", "acknowledged", "mitigated", "resolved"];
+export const INCIDENT_ROLES: readonly IncidentRole[] = ["commander", "scribe", "operator", "liaison"];
+
+export const ACTIONS = [
+  "pause",
+  "resume",
+  "rollback",
+  "kill_switch",
+  "release_kill_switch",
+  "promote",
+  "ack_alert",
+  "note",
+  "declare_incident",
+  "resolve_incident",
+  "assign_role",
+  "set_milestone",
+] as const;
+export type Action = (typeof ACTIONS)[number];
+
+export const REJECT_CODES = ["forbidden", "invalid_state", "not_found", "bad_request", "rate_limited"] as const;
+export type RejectCode = (typeof REJECT_CODES)[number];
+
+export interface Target {
+  rollout?: string;
+  alert?: string;
+  incident?: string;
+}
+
+// ---- event data, per type ----------------------------------------------------------
+
+export interface RingPlanData {
+  name: string;
+  traffic: number;
+  bakeSeconds: number;
+  slos: string[];
+}
+
+export interface EventDataMap {
+  "rollout.created": {
+    service: string;
+    version: string;
+    previousVersion: string;
+    kind: RolloutKind;
+    rings: RingPlanData[];
+    killSwitch?: { flag: string };
+    onBreach: OnBreach;
+  };
+  "ring.started": { ring: string; traffic: number };
+  "ring.baking": { ring: string; traffic: number; until: string };
+  "ring.completed": { ring: string; traffic: number };
+  "rollout.completed": { version: string };
+  "sli.sample": { ring: string; metric: string; value: number | null; unit: string; baseline?: number | null };
+  "slo.breached": { ring: string; assertion: string; value: number | null; threshold: number; consecutive: number };
+  "slo.recovered": { ring: string; assertion: string; value: number | null; threshold: number; consecutive: number };
+  "rollout.paused": { reason: string; automatic: boolean };
+  "rollout.resumed": { reason: string; automatic: boolean };
+  "rollout.promoted": { ring: string };
+  "rollout.rollback_started": { fromVersion: string; toVersion: string; scope: string[]; automatic: boolean };
+  "rollout.rolled_back": { fromVersion: string; toVersion: string; scope: string[]; automatic: boolean };
+  "killswitch.engaged": { flag: string };
+  "killswitch.released": { flag: string };
+  "alert.firing": { severity: Severity; title: string; source: string; labels?: Record<string, string> };
+  "alert.resolved": { severity: Severity; title: string; source: string; labels?: Record<string, string> };
+  "alert.acknowledged": { severity: Severity; title: string; source: string; labels?: Record<string, string> };
+  "incident.declared": { severity: string; title: string };
+  "incident.resolved": { severity: string; title: string };
+  "incident.role_assigned": { role: IncidentRole; name: string };
+  "incident.milestone": { milestone: Milestone; at: string };
+  "incident.status_update": { text: string };
+  "note.added": { text: string };
+  "command.rejected": { action: string; code: RejectCode; message: string };
+}
+
+export type EventType = keyof EventDataMap;
+export const EVENT_TYPES = [
+  "rollout.created",
+  "ring.started",
+  "ring.baking",
+  "ring.completed",
+  "rollout.completed",
+  "sli.sample",
+  "slo.breached",
+  "slo.recovered",
+  "rollout.paused",
+  "rollout.resumed",
+  "rollout.promoted",
+  "rollout.rollback_started",
+  "rollout.rolled_back",
+  "killswitch.engaged",
+  "killswitch.released",
+  "alert.firing",
+  "alert.resolved",
+  "alert.acknowledged",
+  "incident.declared",
+  "incident.resolved",
+  "incident.role_assigned",
+  "incident.milestone",
+  "incident.status_update",
+  "note.added",
+  "command.rejected",
+] as const satisfies readonly EventType[];
+
+/** An event before the log gives it seq, id, prev and hash. */
+export interface EventDraft<T extends EventType = EventType> {
+  time: string;
+  tenant: string;
+  type: T;
+  rollout?: string;
+  ring?: string;
+  alert?: string;
+  incident?: string;
+  actor: Actor;
+  command?: string;
+  data: EventDataMap[T];
+}
+
+/** One line of the event log, and the same object on the wire. */
+export interface CockpitEvent<T extends EventType = EventType> extends EventDraft<T> {
+  seq: number;
+  id: string;
+  prev: string;
+  hash: string;
+}
+
+/** Narrow an event to its type, so `data` is typed. */
+export function isEvent<T extends EventType>(e: CockpitEvent, type: T): e is CockpitEvent<T> {
+  return e.type === type;
+}
+
+// ---- folded state (snapshot) ------------------------------------------------------
+
+export type RolloutStateName = "pending" | "progressing" | "paused" | "rolling_back" | "rolled_back" | "completed";
+export type RingStateName = "pending" | "progressing" | "baking" | "completed" | "rolled_back";
+
+export interface RingState {
+  name: string;
+  traffic: number;
+  state: RingStateName;
+  bakeUntil?: string;
+  bakeSeconds?: number;
+  slos?: string[];
+  /** assertions currently breached in this ring */
+  breaches?: string[];
+}
+
+export interface RolloutState {
+  id: string;
+  service: string;
+  version: string;
+  previousVersion: string;
+  kind: RolloutKind;
+  state: RolloutStateName;
+  ring: string | null;
+  rings: RingState[];
+  killSwitch?: { flag: string; engaged: boolean };
+  pausedReason?: string;
+  pausedAutomatic?: boolean;
+  onBreach: OnBreach;
+  /** time of the last state change (pause, rollback, completion) */
+  since?: string;
+}
+
+export interface AlertState {
+  id: string;
+  severity: Severity;
+  title: string;
+  state: "firing" | "resolved";
+  rollout?: string;
+  ring?: string;
+  since: string;
+  ackedBy?: string;
+  source?: string;
+}
+
+export interface IncidentState {
+  id: string;
+  severity: string;
+  title: string;
+  status: "open" | "resolved";
+  roles: Partial<Record<IncidentRole, string>>;
+  milestones: Partial<Record<Milestone, string>>;
+}
+
+export interface CockpitState {
+  rollouts: RolloutState[];
+  alerts: AlertState[];
+  incidents: IncidentState[];
+}
+
+// ---- frames -----------------------------------------------------------------------
+
+export interface HelloMsg {
+  type: "hello";
+  protocol: 1;
+  client: string;
+  resumeFrom: number | null;
+  token?: string;
+}
+export interface CommandMsg {
+  type: "command";
+  id: string;
+  action: Action;
+  target: Target;
+  reason?: string;
+  args?: Record<string, unknown>;
+}
+export interface PingMsg {
+  type: "ping";
+  t: number;
+}
+export type ClientMsg = HelloMsg | CommandMsg | PingMsg;
+
+export interface Session {
+  actor: string;
+  role: Role;
+  tenant: string;
+}
+export interface WelcomeMsg {
+  type: "welcome";
+  protocol: 1;
+  server: string;
+  session: Session;
+  headSeq: number;
+}
+export interface SnapshotMsg {
+  type: "snapshot";
+  seq: number;
+  state: CockpitState;
+}
+export interface EventMsg {
+  type: "event";
+  event: CockpitEvent;
+}
+export interface AckMsg {
+  type: "ack";
+  id: string;
+  seq: number;
+  duplicate: boolean;
+}
+export interface RejectMsg {
+  type: "reject";
+  id: string;
+  code: RejectCode;
+  message: string;
+  duplicate?: boolean;
+}
+export interface ErrorMsg {
+  type: "error";
+  code: string;
+  message: string;
+}
+export interface PongMsg {
+  type: "pong";
+  t: number;
+}
+export type ServerMsg = WelcomeMsg | SnapshotMsg | EventMsg | AckMsg | RejectMsg | ErrorMsg | PongMsg;
