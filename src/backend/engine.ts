@@ -1,0 +1,554 @@
+import { parseAssertion, type Assertion } from "../domain/assertion.js";
+import { BurnRateTracker } from "../domain/burnrate.js";
+import { applyEvent, emptyState } from "../domain/fold.js";
+import { GateTracker } from "../domain/gate.js";
+import type { Plan, RolloutPlan } from "../domain/plan-types.js";
+import { checkCommand } from "../domain/transitions.js";
+import type {
+  Actor,
+  CockpitEvent,
+  CockpitState,
+  CommandMsg,
+  EventDataMap,
+  EventDraft,
+  EventType,
+  RejectCode,
+  RolloutState,
+  Session,
+  Severity,
+} from "../protocol/types.js";
+import type { RingExposure } from "./fleet.js";
+
+// The rollout engine for one tenant. It is event-sourced: `apply` is the only
+// way its state changes, and it is called with each event after the log made
+// it durable (and for every event on replay after a restart). Deciding what
+// happens next (`decide`, `command`, `samples`) only reads state and returns
+// drafts, so a decision is never taken twice and a restart rebuilds exactly
+// the state the events describe.
+
+export const ENGINE_ACTOR: Actor = { kind: "engine", name: "engine" };
+/** simulated seconds a rollback takes to drain the new version */
+export const ROLLBACK_SECONDS = 15;
+/** automatic rollbacks allowed per rollout in AUTO_ROLLBACK_WINDOW_S; more pause instead */
+export const AUTO_ROLLBACK_LIMIT = 1;
+export const AUTO_ROLLBACK_WINDOW_S = 3600;
+/** after a rollout ends, its rings keep reporting SLIs this long (recovery evidence) */
+export const SAMPLE_AFTER_END_S = 120;
+
+interface Gate {
+  assertion: Assertion;
+  tracker: GateTracker;
+  last: { value: number | null; threshold: number | null; consecutive: number; noData: boolean } | null;
+}
+
+interface RingRuntime {
+  startedAt: number | null;
+  mitigatedAt: number | null;
+  gates: Gate[];
+  burn: BurnRateTracker | null;
+  /** burn-rate rules currently firing, by rule text ("14.4x over 1h and 5m") */
+  burnActive: Map<string, { severity: Severity; burnLong: number; burnShort: number }>;
+}
+
+interface RolloutRuntime {
+  plan: RolloutPlan;
+  rings: Map<string, RingRuntime>;
+  rollbackDueAt: number | null;
+  /** the rollback under way: its scope and whether the engine started it */
+  rollback: { scope: string[]; automatic: boolean } | null;
+  autoRollbacks: number[];
+  endedAt: number | null;
+  killEngagedAt: number | null;
+}
+
+export interface SampleReading {
+  rollout: string;
+  ring: string;
+  metric: string;
+  value: number | null;
+  unit: string;
+  baseline: number | null;
+}
+
+export type CommandResult =
+  | { kind: "apply"; drafts: EventDraft[] }
+  | { kind: "reject"; code: RejectCode; message: string; drafts: EventDraft[] };
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** Float noise (0.14100000000000001) has no place in an audit log. */
+function round6(v: number | null): number | null {
+  return v === null || !Number.isFinite(v) ? v : Number(v.toPrecision(6));
+}
+
+function fmt(v: number | null): string {
+  if (v === null || !Number.isFinite(v)) return "no data";
+  return String(Math.round(v * 100) / 100);
+}
+
+export class TenantEngine {
+  state: CockpitState = emptyState();
+  private readonly runtimes = new Map<string, RolloutRuntime>();
+  /** engine alert key (gate or burn rule) -> firing alert id */
+  private readonly engineAlerts = new Map<string, string>();
+  private incidentCount = 0;
+
+  constructor(
+    readonly plan: Plan,
+    private readonly opts: { burnWindowScale: number; epoch: number },
+  ) {
+    for (const r of plan.rollouts) {
+      this.runtimes.set(r.id, { plan: r, rings: new Map(), rollbackDueAt: null, rollback: null, autoRollbacks: [], endedAt: null, killEngagedAt: null });
+    }
+  }
+
+  get tenant(): string {
+    return this.plan.tenant;
+  }
+
+  private rollout(id: string | undefined): RolloutState | undefined {
+    return id === undefined ? undefined : this.state.rollouts.find((r) => r.id === id);
+  }
+
+  private ringRuntime(rt: RolloutRuntime, ring: string): RingRuntime {
+    let rr = rt.rings.get(ring);
+    if (!rr) {
+      rr = { startedAt: null, mitigatedAt: null, gates: [], burn: null, burnActive: new Map() };
+      rt.rings.set(ring, rr);
+    }
+    return rr;
+  }
+
+  private freshGates(rt: RolloutRuntime, ring: string): Gate[] {
+    const ringPlan = rt.plan.rings.find((g) => g.name === ring);
+    const gates: Gate[] = [];
+    for (const text of ringPlan?.slos ?? []) {
+      const parsed = parseAssertion(text);
+      if (!parsed.ok) continue; // plans are validated on load; a log from an older plan may differ
+      gates.push({ assertion: parsed.assertion, tracker: new GateTracker(parsed.assertion, { breachAfter: rt.plan.breachAfter }), last: null });
+    }
+    return gates;
+  }
+
+  // ---- apply: the only state change ------------------------------------------------
+
+  apply(e: CockpitEvent): void {
+    this.state = applyEvent(this.state, e);
+    const rt = e.rollout ? this.runtimes.get(e.rollout) : undefined;
+    const d = e.data as Record<string, unknown>;
+    const t = Date.parse(e.time);
+    switch (e.type) {
+      case "ring.started": {
+        if (!rt) break;
+        const rr = this.ringRuntime(rt, String(d.ring));
+        rr.startedAt = t;
+        rr.mitigatedAt = null;
+        rr.gates = this.freshGates(rt, String(d.ring));
+        rr.burn = rt.plan.errorBudget
+          ? new BurnRateTracker({ objectivePercent: rt.plan.errorBudget.objective, windowScale: this.opts.burnWindowScale })
+          : null;
+        rr.burnActive.clear();
+        break;
+      }
+      case "sli.sample": {
+        if (!rt) break;
+        const rr = rt.rings.get(String(d.ring));
+        if (!rr) break;
+        const value = typeof d.value === "number" ? d.value : null;
+        const baseline = typeof d.baseline === "number" ? d.baseline : null;
+        for (const g of rr.gates) {
+          if (g.assertion.metric !== d.metric) continue;
+          const tr = g.tracker.observe(t, value, baseline);
+          if (tr) g.last = { value: round6(tr.value), threshold: round6(tr.threshold), consecutive: tr.consecutive, noData: tr.noData };
+        }
+        if (rr.burn && rt.plan.errorBudget?.metric === d.metric) {
+          for (const b of rr.burn.observe(t, value)) {
+            if (b.kind === "firing") rr.burnActive.set(b.rule, { severity: b.severity, burnLong: b.burnLong, burnShort: b.burnShort });
+            else rr.burnActive.delete(b.rule);
+          }
+        }
+        break;
+      }
+      case "rollout.rollback_started":
+        if (rt) {
+          rt.rollbackDueAt = t + ROLLBACK_SECONDS * 1000;
+          rt.rollback = { scope: (d.scope as string[]) ?? [], automatic: Boolean(d.automatic) };
+          if (d.automatic) rt.autoRollbacks.push(t);
+        }
+        break;
+      case "rollout.rolled_back":
+        if (rt) {
+          rt.rollbackDueAt = null;
+          rt.rollback = null;
+          rt.endedAt = t;
+          for (const ring of (d.scope as string[]) ?? []) {
+            const rr = rt.rings.get(ring);
+            if (rr && rr.mitigatedAt === null) rr.mitigatedAt = t;
+          }
+        }
+        break;
+      case "rollout.completed":
+        if (rt) rt.endedAt = t;
+        break;
+      case "killswitch.engaged":
+        if (rt) {
+          rt.killEngagedAt = t;
+          for (const rr of rt.rings.values()) if (rr.mitigatedAt === null) rr.mitigatedAt = t;
+        }
+        break;
+      case "killswitch.released":
+        if (rt) {
+          rt.killEngagedAt = null;
+          // The feature is back on: rings still on the new version are exposed again.
+          const r = this.rollout(e.rollout);
+          for (const [name, rr] of rt.rings) {
+            const ring = r?.rings.find((g) => g.name === name);
+            if (ring && ring.state !== "rolled_back") rr.mitigatedAt = null;
+          }
+        }
+        break;
+      case "alert.firing": {
+        const key = (d.labels as Record<string, string> | undefined)?.key;
+        if (key && e.actor.kind === "engine" && e.alert) this.engineAlerts.set(key, e.alert);
+        break;
+      }
+      case "alert.resolved": {
+        const key = (d.labels as Record<string, string> | undefined)?.key;
+        if (key && e.actor.kind === "engine") this.engineAlerts.delete(key);
+        break;
+      }
+      case "incident.declared":
+        this.incidentCount++;
+        break;
+      default:
+        break;
+    }
+  }
+
+  // ---- what the fleet should sample ------------------------------------------------
+
+  /** Rings whose SLIs are reported now: started, and not long after their rollout ended. */
+  exposures(now: number): RingExposure[] {
+    const out: RingExposure[] = [];
+    for (const [id, rt] of this.runtimes) {
+      if (rt.endedAt !== null && now - rt.endedAt > SAMPLE_AFTER_END_S * 1000) continue;
+      const r = this.rollout(id);
+      if (!r) continue;
+      for (const ring of r.rings) {
+        const rr = rt.rings.get(ring.name);
+        if (!rr || rr.startedAt === null) continue;
+        out.push({ rollout: id, ring: ring.name, traffic: ring.traffic, startedAt: rr.startedAt, mitigatedAt: rr.mitigatedAt });
+      }
+    }
+    return out;
+  }
+
+  sampleDrafts(now: number, readings: SampleReading[]): EventDraft[] {
+    return readings.map((s) =>
+      this.draft(now, "sli.sample", { ring: s.ring, metric: s.metric, value: s.value, unit: s.unit, baseline: s.baseline }, {
+        rollout: s.rollout,
+        ring: s.ring,
+      }),
+    );
+  }
+
+  // ---- decide: what the engine does on its own at `now` -----------------------------
+
+  decide(now: number): EventDraft[] {
+    const out: EventDraft[] = [];
+    for (const [id, rt] of this.runtimes) {
+      const r = this.rollout(id);
+      if (!r) {
+        if (now >= this.opts.epoch + rt.plan.startAfterSeconds * 1000) out.push(...this.createRollout(rt, now));
+        continue;
+      }
+      if (r.state === "rolling_back" && rt.rollbackDueAt !== null && now >= rt.rollbackDueAt) {
+        const rb = rt.rollback ?? { scope: r.rings.filter((g) => g.state !== "pending").map((g) => g.name), automatic: false };
+        out.push(
+          this.draft(now, "rollout.rolled_back", { fromVersion: r.version, toVersion: r.previousVersion, scope: rb.scope, automatic: rb.automatic }, { rollout: id }),
+        );
+      }
+      out.push(...this.reconcileGates(rt, r, now));
+      out.push(...this.reconcileBurn(rt, r, now));
+      out.push(...this.advanceBake(rt, r, now, out));
+    }
+    return out;
+  }
+
+  private createRollout(rt: RolloutRuntime, now: number): EventDraft[] {
+    const p = rt.plan;
+    const data: EventDataMap["rollout.created"] = {
+      service: p.service,
+      version: p.version,
+      previousVersion: p.previousVersion,
+      kind: p.kind,
+      rings: p.rings.map((g) => ({ name: g.name, traffic: g.traffic, bakeSeconds: g.bakeSeconds, slos: g.slos })),
+      onBreach: p.onBreach,
+    };
+    if (p.killSwitch) data.killSwitch = { flag: p.killSwitch.flag };
+    const first = p.rings[0];
+    const out: EventDraft[] = [this.draft(now, "rollout.created", data, { rollout: p.id })];
+    if (first) out.push(...this.startRing(p.id, first.name, first.traffic, first.bakeSeconds, now));
+    return out;
+  }
+
+  private startRing(rollout: string, ring: string, traffic: number, bakeSeconds: number, now: number): EventDraft[] {
+    return [
+      this.draft(now, "ring.started", { ring, traffic }, { rollout, ring }),
+      this.draft(now, "ring.baking", { ring, traffic, until: iso(now + bakeSeconds * 1000) }, { rollout, ring }),
+    ];
+  }
+
+  /** ring.completed, then the next ring or rollout.completed */
+  private completeRing(r: RolloutState, now: number, cause?: { actor: Actor; command?: string }): EventDraft[] {
+    const idx = r.rings.findIndex((g) => g.name === r.ring);
+    const cur = r.rings[idx];
+    if (!cur) return [];
+    const opt = { rollout: r.id, ring: cur.name, ...(cause ?? {}) };
+    const out: EventDraft[] = [this.draft(now, "ring.completed", { ring: cur.name, traffic: cur.traffic }, opt)];
+    const next = r.rings[idx + 1];
+    if (next) out.push(...this.startRing(r.id, next.name, next.traffic, next.bakeSeconds ?? 0, now).map((d) => ({ ...d, ...(cause ?? {}) })));
+    else out.push(this.draft(now, "rollout.completed", { version: r.version }, { rollout: r.id, ...(cause ?? {}) }));
+    return out;
+  }
+
+  private advanceBake(rt: RolloutRuntime, r: RolloutState, now: number, already: EventDraft[]): EventDraft[] {
+    if (r.state !== "progressing" || !r.ring) return [];
+    // Something this round changed the rollout (a breach acted): wait for it to land.
+    if (already.some((d) => d.rollout === r.id && d.type !== "slo.recovered" && d.type !== "alert.resolved")) return [];
+    const ring = r.rings.find((g) => g.name === r.ring);
+    if (!ring || ring.state !== "baking" || !ring.bakeUntil) return [];
+    if (now < Date.parse(ring.bakeUntil)) return [];
+    // No promotion on red or missing evidence, nor while the feature is switched off.
+    if ((ring.breaches ?? []).length > 0) return [];
+    if (r.killSwitch?.engaged) return [];
+    const rr = rt.rings.get(ring.name);
+    if (rr && rr.gates.some((g) => g.tracker.state === "breached")) return [];
+    return this.completeRing(r, now);
+  }
+
+  private reconcileGates(rt: RolloutRuntime, r: RolloutState, now: number): EventDraft[] {
+    const out: EventDraft[] = [];
+    let acted = false;
+    for (const ring of r.rings) {
+      const rr = rt.rings.get(ring.name);
+      if (!rr) continue;
+      const listed = new Set(ring.breaches ?? []);
+      for (const g of rr.gates) {
+        const text = g.assertion.text;
+        const key = `gate:${r.id}:${ring.name}:${text}`;
+        const last = g.last ?? { value: null, threshold: null, consecutive: 0, noData: false };
+        const threshold = last.threshold ?? 0;
+        if (g.tracker.state === "breached" && !listed.has(text)) {
+          const evidence = last.noData ? "no data" : `${fmt(last.value)} ${g.assertion.op === "<" || g.assertion.op === "<=" ? ">" : "<"} ${fmt(threshold)}`;
+          out.push(
+            this.draft(now, "slo.breached", { ring: ring.name, assertion: text, value: last.value, threshold, consecutive: last.consecutive }, { rollout: r.id, ring: ring.name }),
+          );
+          const alertId = `alert-${r.id}-${ring.name}-${g.assertion.metric}-${now.toString(36)}`;
+          out.push(
+            this.draft(
+              now,
+              "alert.firing",
+              {
+                severity: "critical",
+                title: `${r.service} ${r.version} ${ring.name}: ${text} breached (${evidence})`,
+                source: "engine",
+                labels: { key, rollout: r.id, ring: ring.name, metric: g.assertion.metric },
+              },
+              { rollout: r.id, ring: ring.name, alert: alertId },
+            ),
+          );
+          if (!acted && r.state === "progressing") {
+            acted = true;
+            out.push(...this.actOnBreach(rt, r, ring.name, `${text} breached in ${ring.name} (${evidence})`, now));
+          }
+        } else if (g.tracker.state === "ok" && listed.has(text)) {
+          out.push(
+            this.draft(now, "slo.recovered", { ring: ring.name, assertion: text, value: last.value, threshold, consecutive: last.consecutive }, { rollout: r.id, ring: ring.name }),
+          );
+          const alertId = this.engineAlerts.get(key);
+          if (alertId) out.push(this.resolveAlert(alertId, now));
+        }
+      }
+    }
+    return out;
+  }
+
+  private resolveAlert(alertId: string, now: number): EventDraft {
+    const a = this.state.alerts.find((x) => x.id === alertId);
+    const key = [...this.engineAlerts].find(([, id]) => id === alertId)?.[0] ?? "";
+    return this.draft(
+      now,
+      "alert.resolved",
+      { severity: a?.severity ?? "warning", title: a?.title ?? alertId, source: "engine", labels: { key } },
+      { alert: alertId, ...(a?.rollout ? { rollout: a.rollout } : {}), ...(a?.ring ? { ring: a.ring } : {}) },
+    );
+  }
+
+  private reconcileBurn(rt: RolloutRuntime, r: RolloutState, now: number): EventDraft[] {
+    const out: EventDraft[] = [];
+    const budget = rt.plan.errorBudget;
+    if (!budget) return out;
+    for (const [ringName, rr] of rt.rings) {
+      const prefix = `burn:${r.id}:${ringName}:`;
+      for (const [rule, active] of rr.burnActive) {
+        const key = prefix + rule;
+        if (this.engineAlerts.has(key)) continue;
+        const title = `${r.service} ${r.version} ${ringName}: error budget burning ${fmt(active.burnShort)}x (${rule}, SLO ${budget.objective}%)`;
+        out.push(
+          this.draft(
+            now,
+            "alert.firing",
+            { severity: active.severity, title, source: "burn-rate", labels: { key, rollout: r.id, ring: ringName, rule } },
+            { rollout: r.id, ring: ringName, alert: `alert-${r.id}-${ringName}-burn-${rule.split("x")[0]}-${now.toString(36)}` },
+          ),
+        );
+      }
+      for (const [key, alertId] of this.engineAlerts) {
+        if (key.startsWith(prefix) && !rr.burnActive.has(key.slice(prefix.length))) out.push(this.resolveAlert(alertId, now));
+      }
+    }
+    return out;
+  }
+
+  private actOnBreach(rt: RolloutRuntime, r: RolloutState, ring: string, why: string, now: number): EventDraft[] {
+    if (r.onBreach === "rollback") {
+      const recent = rt.autoRollbacks.filter((t) => now - t < AUTO_ROLLBACK_WINDOW_S * 1000);
+      if (recent.length < AUTO_ROLLBACK_LIMIT) return this.rollbackDrafts(r, null, true, now, { actor: ENGINE_ACTOR }, why);
+      return [
+        this.draft(
+          now,
+          "rollout.paused",
+          { reason: `${why}; automatic rollback rate-limited (${AUTO_ROLLBACK_LIMIT} per ${AUTO_ROLLBACK_WINDOW_S / 60}m), paused instead`, automatic: true },
+          { rollout: r.id, ring },
+        ),
+      ];
+    }
+    return [this.draft(now, "rollout.paused", { reason: why, automatic: true }, { rollout: r.id, ring })];
+  }
+
+  private rollbackDrafts(
+    r: RolloutState,
+    scope: string[] | null,
+    automatic: boolean,
+    now: number,
+    cause: { actor: Actor; command?: string },
+    reason?: string,
+  ): EventDraft[] {
+    const rings = scope ?? r.rings.filter((g) => g.state !== "pending" && g.state !== "rolled_back").map((g) => g.name);
+    const data: EventDataMap["rollout.rollback_started"] & { reason?: string } = {
+      fromVersion: r.version,
+      toVersion: r.previousVersion,
+      scope: rings,
+      automatic,
+    };
+    if (reason) data.reason = reason;
+    return [this.draft(now, "rollout.rollback_started", data, { rollout: r.id, ...cause })];
+  }
+
+  // ---- commands from people --------------------------------------------------------
+
+  command(session: Session, cmd: CommandMsg, now: number): CommandResult {
+    const actor: Actor = { kind: "human", name: session.actor, role: session.role };
+    const cause = { actor, command: cmd.id };
+    const check = checkCommand(this.state, { action: cmd.action, target: cmd.target ?? {}, reason: cmd.reason, args: cmd.args }, session.role);
+    if (check) {
+      const refs = { ...(cmd.target?.rollout ? { rollout: cmd.target.rollout } : {}) };
+      // Do not write a ref to something this tenant does not have: it would leak nothing,
+      // but it would point the audit trail at an id that means nothing here.
+      if (check.code === "not_found") delete refs.rollout;
+      return {
+        kind: "reject",
+        code: check.code,
+        message: check.message,
+        drafts: [this.draft(now, "command.rejected", { action: cmd.action, code: check.code, message: check.message }, { ...refs, ...cause })],
+      };
+    }
+    const r = this.rollout(cmd.target?.rollout);
+    const args = cmd.args ?? {};
+    const reason = cmd.reason ?? "";
+    const refs = (extra: Partial<EventDraft> = {}) => ({ ...cause, ...extra });
+    switch (cmd.action) {
+      case "pause":
+        return apply([this.draft(now, "rollout.paused", { reason: reason || `paused by ${actor.name}`, automatic: false }, refs({ rollout: r!.id }))]);
+      case "resume": {
+        const out: EventDraft[] = [this.draft(now, "rollout.resumed", { reason: reason || `resumed by ${actor.name}`, automatic: false }, refs({ rollout: r!.id }))];
+        // Fresh evidence after a hold: the current ring bakes again in full.
+        const ring = r!.rings.find((g) => g.name === r!.ring);
+        if (ring && (ring.state === "baking" || ring.state === "progressing"))
+          out.push(this.draft(now, "ring.baking", { ring: ring.name, traffic: ring.traffic, until: iso(now + (ring.bakeSeconds ?? 0) * 1000) }, refs({ rollout: r!.id, ring: ring.name })));
+        return apply(out);
+      }
+      case "rollback":
+        return apply(this.rollbackDrafts(r!, Array.isArray(args.scope) ? (args.scope as string[]) : null, false, now, cause, reason || undefined));
+      case "kill_switch":
+      case "release_kill_switch": {
+        const type = cmd.action === "kill_switch" ? "killswitch.engaged" : "killswitch.released";
+        const data: { flag: string; reason?: string } = { flag: r!.killSwitch!.flag };
+        if (reason) data.reason = reason;
+        return apply([this.draft(now, type, data, refs({ rollout: r!.id }))]);
+      }
+      case "promote": {
+        const out: EventDraft[] = [this.draft(now, "rollout.promoted", { ring: r!.ring ?? "" }, refs({ rollout: r!.id, ring: r!.ring ?? undefined }))];
+        out.push(...this.completeRing(r!, now, cause));
+        return apply(out);
+      }
+      case "ack_alert": {
+        const a = this.state.alerts.find((x) => x.id === cmd.target.alert)!;
+        const data: EventDataMap["alert.acknowledged"] & { reason?: string } = { severity: a.severity, title: a.title, source: a.source ?? "engine" };
+        if (reason) data.reason = reason;
+        return apply([this.draft(now, "alert.acknowledged", data, refs({ alert: a.id, ...(a.rollout ? { rollout: a.rollout } : {}), ...(a.ring ? { ring: a.ring } : {}) }))]);
+      }
+      case "note":
+        return apply([this.draft(now, "note.added", { text: String(args.text) }, refs(targetRefs(cmd)))]);
+      case "declare_incident": {
+        const id = `inc-${this.incidentCount + 1}`;
+        return apply([
+          this.draft(now, "incident.declared", { severity: String(args.severity), title: String(args.title) }, refs({ incident: id, ...(cmd.target.rollout ? { rollout: cmd.target.rollout } : {}) })),
+          this.draft(now, "incident.role_assigned", { role: "commander", name: actor.name }, refs({ incident: id })),
+        ]);
+      }
+      case "resolve_incident": {
+        const inc = this.state.incidents.find((i) => i.id === cmd.target.incident)!;
+        return apply([this.draft(now, "incident.resolved", { severity: inc.severity, title: inc.title }, refs({ incident: inc.id }))]);
+      }
+      case "assign_role":
+        return apply([
+          this.draft(now, "incident.role_assigned", { role: args.role as EventDataMap["incident.role_assigned"]["role"], name: String(args.name) }, refs({ incident: cmd.target.incident })),
+        ]);
+      case "set_milestone":
+        return apply([
+          this.draft(
+            now,
+            "incident.milestone",
+            { milestone: args.milestone as EventDataMap["incident.milestone"]["milestone"], at: typeof args.at === "string" ? new Date(Date.parse(args.at)).toISOString() : iso(now) },
+            refs({ incident: cmd.target.incident }),
+          ),
+        ]);
+    }
+  }
+
+  private draft<T extends EventType>(now: number, type: T, data: EventDataMap[T], refs: Partial<EventDraft> = {}): EventDraft<T> {
+    const d: EventDraft<T> = { time: iso(now), tenant: this.tenant, type, actor: refs.actor ?? ENGINE_ACTOR, data };
+    if (refs.rollout !== undefined) d.rollout = refs.rollout;
+    if (refs.ring !== undefined) d.ring = refs.ring;
+    if (refs.alert !== undefined) d.alert = refs.alert;
+    if (refs.incident !== undefined) d.incident = refs.incident;
+    if (refs.command !== undefined) d.command = refs.command;
+    return d;
+  }
+}
+
+function apply(drafts: EventDraft[]): CommandResult {
+  return { kind: "apply", drafts };
+}
+
+function targetRefs(cmd: CommandMsg): Partial<EventDraft> {
+  const out: Partial<EventDraft> = {};
+  if (cmd.target?.rollout) out.rollout = cmd.target.rollout;
+  if (cmd.target?.alert) out.alert = cmd.target.alert;
+  if (cmd.target?.incident) out.incident = cmd.target.incident;
+  return out;
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+// Argument routing only: each subcommand lives in its own module, loaded on
+// demand so `cockpit events` does not pay for React and `serve` not for Ink.
+import { VERSION } from "./version.js";
+
+const HELP = `cockpit ${VERSION}: a terminal cockpit for progressive rollouts, and its reference backend
+
+Usage: cockpit <command> [options]     (cockpit <command> --help for each)
+
+Commands:
+  demo         start the embedded backend with a scenario and open the cockpit on it
+  connect URL  open the cockpit on a running backend (ws:// or wss://)
+  events URL   print the event stream, one event per line (--json for jq)
+  serve        run the reference rollout backend (engine, event log, WebSocket server)
+  postmortem   draft a blameless post-mortem from an event log
+  verify-log   check an event log's hash chain
+  scenarios    list the bundled simulated incidents
+  token        mint an access token for the backend's --tokens file
+
+Options:
+  -h, --help     show this help
+  -v, --version  print the version
+
+Environment: COCKPIT_TOKEN (token for connect/events), NO_COLOR (no colour; glyphs stay).`;
+
+type Runner = (argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }) => Promise<number>;
+
+const commands: Record<string, () => Promise<Runner>> = {
+  serve: async () => (await import("./backend/serve-cli.js")).runServe,
+  events: async () => (await import("./client/events-cli.js")).runEvents,
+  "verify-log": async () => (await import("./app/misc-cli.js")).runVerifyLog,
+  scenarios: async () => (await import("./app/misc-cli.js")).runScenarios,
+  token: async () => (await import("./app/misc-cli.js")).runToken,
+  postmortem: async () => (await import("./app/postmortem-cli.js")).runPostmortemCli,
+  demo: async () => (await import("./app/cockpit-cli.js")).runDemo,
+  connect: async () => (await import("./app/cockpit-cli.js")).runConnect,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === "-h" || cmd === "--help" || cmd === "help") {
+    process.stdout.write(HELP + "\n");
+    return cmd ? 0 : 2;
+  }
+  if (cmd === "-v" || cmd === "--version") {
+    process.stdout.write(VERSION + "\n");
+    return 0;
+  }
+  const load = commands[cmd];
+  if (!load) {
+    process.stderr.write(`cockpit: unknown command "${cmd}"\n\n${HELP}\n`);
+    return 2;
+  }
+  const run = await load();
+  return run(rest, { stdout: process.stdout, stderr: process.stderr });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`cockpit: unexpected failure: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);
