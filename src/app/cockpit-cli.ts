@@ -1,0 +1,180 @@
+import { createWriteStream } from "node:fs";
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { loadSetup, startBackend } from "../backend/serve-cli.js";
+import { listScenarios } from "../backend/scenarios.js";
+import { connect } from "../client/connection.js";
+import { createCockpitStore } from "../store/cockpit-store.js";
+import { startCockpit } from "../tui/start.js";
+import { VERSION } from "../version.js";
+import { draftToFile } from "./export-draft.js";
+
+// `cockpit connect` and `cockpit demo`: wire a connection, a store and the
+// Ink app together. Nothing here draws or decides; it only connects parts.
+
+type Io = { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream };
+
+export const CONNECT_HELP = `Usage: cockpit connect URL [--token T] [--readonly] [--ca FILE]
+
+Open the cockpit on a running backend, e.g. ws://127.0.0.1:7420/v1/stream.
+
+Options:
+  --token T    access token (default: $COCKPIT_TOKEN); loopback demo backends need none
+  --readonly   watch only: mutating keys are not offered and nothing is sent
+  --ca FILE    PEM certificate authority for a wss:// backend with a private CA
+  -h, --help   show this help
+
+Needs a terminal. For scripts and pipes use: cockpit events URL --json`;
+
+export const DEMO_HELP = `Usage: cockpit demo [--scenario NAME] [--speed N] [--data-dir DIR] [--readonly]
+
+Start the embedded reference backend on a free loopback port with a simulated
+incident and open the cockpit on it over a real WebSocket.
+
+Options:
+  --scenario NAME  one of: ${listScenarios().join(", ")} (default canary-latency)
+  --speed N        simulated seconds per real second (default: the scenario's)
+  --seed S         random seed of the simulated fleet
+  --data-dir DIR   keep the event log here (default: a new temporary directory)
+  --readonly       watch only
+  -h, --help       show this help
+
+The backend's own log lines go to DATA_DIR/backend.log. Keys: press ? in the cockpit.`;
+
+function needTerminal(cmd: string, io: Io, url?: string): number | null {
+  if (process.stdout.isTTY && process.stdin.isTTY) return null;
+  const hint = url ? `cockpit events ${url} --json` : "cockpit events URL --json (against `cockpit serve`)";
+  io.stderr.write(`cockpit ${cmd}: needs an interactive terminal (stdin and stdout must be a TTY).\nFor scripts and pipes use: ${hint}\n`);
+  return 2;
+}
+
+async function runCockpit(o: {
+  url: string;
+  token?: string;
+  readonly: boolean;
+  ca?: string;
+  exportDraft: () => Promise<string>;
+}): Promise<number> {
+  const store = createCockpitStore({ url: o.url, readonly: o.readonly });
+  const connection = connect({
+    url: o.url,
+    clientName: `cockpit/${VERSION}`,
+    store,
+    readonly: o.readonly,
+    ...(o.token ? { token: o.token } : {}),
+    ...(o.ca ? { ca: o.ca } : {}),
+  });
+  try {
+    return await startCockpit({ store, connection, readonly: o.readonly, onExportDraft: o.exportDraft });
+  } finally {
+    await connection.close().catch(() => undefined);
+    store.dispose();
+  }
+}
+
+export async function runConnect(argv: string[], io: Io): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { token: { type: "string" }, readonly: { type: "boolean" }, ca: { type: "string" }, help: { type: "boolean", short: "h" } },
+    });
+  } catch (err) {
+    io.stderr.write(`cockpit connect: ${(err as Error).message}\n\n${CONNECT_HELP}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.stdout.write(CONNECT_HELP + "\n");
+    return 0;
+  }
+  const url = positionals[0];
+  if (!url || positionals.length > 1 || !/^wss?:\/\//.test(url)) {
+    io.stderr.write(`cockpit connect: give one ws:// or wss:// URL (got ${url ? `"${url}"` : "none"})\n\n${CONNECT_HELP}\n`);
+    return 2;
+  }
+  const refused = needTerminal("connect", io, url);
+  if (refused !== null) return refused;
+  let ca: string | undefined;
+  if (values.ca) {
+    try {
+      ca = await readFile(values.ca, "utf8");
+    } catch (err) {
+      io.stderr.write(`cockpit connect: cannot read --ca ${values.ca}: ${(err as Error).message}\n`);
+      return 2;
+    }
+  }
+  const token = values.token ?? process.env.COCKPIT_TOKEN;
+  return runCockpit({
+    url,
+    readonly: Boolean(values.readonly),
+    ...(token ? { token } : {}),
+    ...(ca ? { ca } : {}),
+    exportDraft: () => draftToFile({ kind: "url", url, ...(token ? { token } : {}), ...(ca ? { ca } : {}) }),
+  });
+}
+
+export async function runDemo(argv: string[], io: Io): Promise<number> {
+  let values;
+  try {
+    values = parseArgs({
+      args: argv,
+      options: {
+        scenario: { type: "string" },
+        speed: { type: "string" },
+        seed: { type: "string" },
+        "data-dir": { type: "string" },
+        readonly: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    }).values;
+  } catch (err) {
+    io.stderr.write(`cockpit demo: ${(err as Error).message}\n\n${DEMO_HELP}\n`);
+    return 2;
+  }
+  if (values.help) {
+    io.stdout.write(DEMO_HELP + "\n");
+    return 0;
+  }
+  const refused = needTerminal("demo", io);
+  if (refused !== null) return refused;
+  const speed = values.speed !== undefined ? Number(values.speed) : undefined;
+  if (speed !== undefined && !(speed > 0)) {
+    io.stderr.write(`cockpit demo: --speed must be a number above 0 (got "${values.speed}")\n`);
+    return 2;
+  }
+  const seed = values.seed !== undefined ? Number(values.seed) : undefined;
+  const dataDir = values["data-dir"] ? resolve(values["data-dir"]) : await mkdtemp(join(tmpdir(), "cockpit-demo-"));
+  const backendLog = createWriteStream(join(dataDir, "backend.log"), { flags: "a" });
+  let backend;
+  try {
+    const setup = await loadSetup({ scenario: values.scenario ?? "canary-latency" });
+    backend = await startBackend({
+      setup,
+      dataDir,
+      host: "127.0.0.1",
+      port: 0,
+      ...(speed !== undefined ? { speed } : {}),
+      ...(seed !== undefined && Number.isFinite(seed) ? { seed } : {}),
+      log: (line) => backendLog.write(`${new Date().toISOString()} ${line}\n`),
+    });
+  } catch (err) {
+    io.stderr.write(`cockpit demo: ${(err as Error).message}\n`);
+    backendLog.end();
+    return 2;
+  }
+  try {
+    return await runCockpit({
+      url: backend.server.url,
+      readonly: Boolean(values.readonly),
+      exportDraft: () => draftToFile({ kind: "dir", dataDir }),
+    });
+  } finally {
+    await backend.close().catch(() => undefined);
+    backendLog.end();
+    io.stderr.write(`cockpit demo: event log kept in ${dataDir}\n`);
+  }
+}
