@@ -52,7 +52,8 @@ export function sanitizeDeep(value: unknown, multilineKeys: ReadonlySet<string> 
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
       const ck = isCleanText(k) ? k : sanitizeText(k, { maxChars: 256 });
-      out[ck] = sanitizeDeep(v, multilineKeys, ck);
+      // defineProperty: a plain assignment to "__proto__" would set the prototype.
+      Object.defineProperty(out, ck, { value: sanitizeDeep(v, multilineKeys, ck), enumerable: true, writable: true, configurable: true });
     }
     return out;
   }

@@ -1,0 +1,93 @@
+import { describe, expect, it } from "vitest";
+import { displayWidth, oneLine, padEnd, padStart, truncate } from "../../src/render/width.js";
+
+describe("displayWidth", () => {
+  it("counts terminal columns, not UTF-16 units", () => {
+    expect(displayWidth("api-v408")).toBe(8);
+    expect(displayWidth("日本語")).toBe(6);
+    expect(displayWidth("👍")).toBe(2);
+    expect(displayWidth("👨‍👩‍👧")).toBe(2);
+    expect(displayWidth("e\u0301")).toBe(1);
+    expect(displayWidth("")).toBe(0);
+  });
+});
+
+describe("oneLine", () => {
+  it("turns every newline convention and tabs into single spaces", () => {
+    expect(oneLine("a\nb\r\nc\rd\te")).toBe("a b c d e");
+    expect(oneLine("plain")).toBe("plain");
+  });
+});
+
+describe("truncate", () => {
+  it("leaves text that fits alone", () => {
+    expect(truncate("canary", 6)).toBe("canary");
+    expect(truncate("canary", 20)).toBe("canary");
+  });
+
+  it("cuts ASCII and ends with an ellipsis, within the width", () => {
+    expect(truncate("p99_latency_ms", 8)).toBe("p99_lat…");
+    expect(displayWidth(truncate("p99_latency_ms", 8))).toBe(8);
+  });
+
+  it("cuts CJK by columns and never splits a wide character", () => {
+    expect(truncate("日本語のテキスト", 7)).toBe("日本語…");
+    // 6 columns: "日本" is 4, "語" would make 6 and leave no room for "…"
+    expect(truncate("日本語のテキスト", 6)).toBe("日本…");
+    expect(displayWidth(truncate("日本語のテキスト", 6))).toBe(5);
+  });
+
+  it("keeps emoji and ZWJ sequences whole", () => {
+    expect(truncate("👍👍👍", 5)).toBe("👍👍…");
+    expect(truncate("👨‍👩‍👧 family", 4)).toBe("👨‍👩‍👧 …");
+    expect(truncate("👨‍👩‍👧 family", 2)).toBe("…");
+  });
+
+  it("keeps a letter with its combining accent", () => {
+    expect(truncate("e\u0301e\u0301e\u0301e\u0301", 3)).toBe("e\u0301e\u0301…");
+  });
+
+  it("makes multi-line input one line before measuring", () => {
+    expect(truncate("first\nsecond", 20)).toBe("first second");
+    expect(truncate("first\nsecond", 8)).toBe("first s…");
+  });
+
+  it("gives just the ellipsis at width 1 and nothing at 0, negative or NaN", () => {
+    expect(truncate("canary", 1)).toBe("…");
+    expect(truncate("canary", 0)).toBe("");
+    expect(truncate("canary", -3)).toBe("");
+    expect(truncate("canary", NaN)).toBe("");
+  });
+
+  it("treats a fractional width as the whole columns it holds", () => {
+    expect(truncate("canary", 4.9)).toBe("can…");
+  });
+});
+
+describe("padEnd / padStart", () => {
+  it("pad to exactly the width", () => {
+    expect(padEnd("ok", 5)).toBe("ok   ");
+    expect(padStart("42", 5)).toBe("   42");
+  });
+
+  it("pad by columns, so wide text lines up", () => {
+    expect(padEnd("日本", 6)).toBe("日本  ");
+    expect(padStart("👍", 4)).toBe("  👍");
+  });
+
+  it("truncate text that is too long, and fill the column a wide character left", () => {
+    expect(padEnd("canary-eu-west", 8)).toBe("canary-…");
+    expect(padEnd("日本語のテキスト", 6)).toBe("日本… ");
+    expect(padStart("日本語のテキスト", 6)).toBe(" 日本…");
+  });
+
+  it("make multi-line input one line", () => {
+    expect(padEnd("a\nb", 5)).toBe("a b  ");
+  });
+
+  it("give an empty string for no width, and do not pad to infinity", () => {
+    expect(padEnd("x", 0)).toBe("");
+    expect(padEnd("x", Infinity)).toBe("x");
+    expect(padStart("x", Infinity)).toBe("x");
+  });
+});
