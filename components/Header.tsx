@@ -1,0 +1,54 @@
+import { STREAM_PATH } from "../src/protocol/types.js";
+import { formatAge, formatClock } from "../src/render/time.js";
+import { isStale } from "../src/store/selectors.js";
+import { leftRight, span, type Span } from "../src/tui/spans.js";
+import { connectionWord, wordText } from "../src/tui/words.js";
+import { useCockpit, useCockpitContext } from "./context.js";
+import { Line } from "./Line.js";
+
+// Top line: where we are connected, how (live / connecting / reconnecting in
+// Ns / STALE since), latency, last seq, tenant, who you are, READ-ONLY, UTC
+// clock. Under it, when the data may be old, a banner no one can miss.
+
+/** The backend's address as people know it: the protocol's fixed stream path says nothing. */
+export function displayUrl(url: string): string {
+  return url.endsWith(STREAM_PATH) ? url.slice(0, -STREAM_PATH.length) : url;
+}
+
+export function Header({ width }: { width: number }) {
+  const conn = useCockpit((v) => v.connection);
+  const forced = useCockpitContext().readonly;
+  const readonly = useCockpit((v) => v.readonly) || forced;
+  const now = useCockpit((v) => v.now);
+  const w = connectionWord(conn, now);
+  const session = conn.session;
+  // Narrow terminals get the compact spellings, so everything fits in 80 columns.
+  const compact = width < 100;
+  const gap = compact ? " " : "  ";
+
+  const left: Span[] = [span(wordText(w), { tone: w.tone, bold: true, inverse: w.tone === "bad" }), span("  "), span(displayUrl(conn.url))];
+  const right: Span[] = [];
+  if (conn.rttMs !== undefined) right.push(span(`rtt ${Math.round(conn.rttMs)}ms`), span(gap));
+  right.push(span(`seq ${conn.lastSeq}`), span(gap));
+  if (session) {
+    right.push(span(session.tenant, { bold: true }), span(compact ? " " : " · "));
+    right.push(span(compact ? `${session.actor}/${session.role}` : `${session.actor} (${session.role})`), span(gap));
+  }
+  if (readonly) right.push(span("READ-ONLY", { tone: "warn", bold: true, inverse: true }), span(gap));
+  right.push(span(compact ? `${formatClock(now)}Z` : `${formatClock(now)} UTC`));
+  return <Line spans={leftRight(left, right, width)} width={width} />;
+}
+
+/** The loud line under the header while what is on screen may be old. */
+export function StaleBanner({ width }: { width: number }) {
+  const conn = useCockpit((v) => v.connection);
+  const now = useCockpit((v) => v.now);
+  if (!isStale(conn)) return null;
+  const since = conn.staleSince;
+  const asOf = since !== undefined ? `data as of ${formatClock(since)} UTC (${formatAge(since, now)})` : "data may be out of date";
+  const w = connectionWord(conn, now);
+  const next = conn.status === "reconnecting" || conn.status === "connecting" ? ` · ${w.text}` : "";
+  const err = conn.error ? ` · ${conn.error}` : "";
+  const text = `⚠ STALE — NOT LIVE: ${asOf}${next}${err} ⚠`;
+  return <Line spans={[span(text, { tone: "bad", bold: true, inverse: true })]} width={width} pad />;
+}

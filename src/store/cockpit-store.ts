@@ -1,0 +1,374 @@
+import { createStore, type StoreApi } from "zustand/vanilla";
+import { applyEvent, emptyState } from "../domain/fold.js";
+import { describeEvent } from "../render/describe.js";
+import type {
+  AckMsg,
+  Action,
+  CockpitEvent,
+  CockpitState,
+  CommandMsg,
+  RejectMsg,
+  Session,
+  SnapshotMsg,
+  Target,
+  WelcomeMsg,
+} from "../protocol/types.js";
+import { commandLabel } from "./command-label.js";
+import { RingBuffer } from "./ring-buffer.js";
+
+// The one place backend messages become screen state (ARCHITECTURE.md: keep
+// socket messages out of React). Ingest calls only touch a private working
+// copy and mark it dirty; a timer publishes to the zustand store at most every
+// flushIntervalMs, so 2,000 events/s cost ~15 renders/s, not 2,000.
+
+export type ConnStatus = "connecting" | "live" | "reconnecting" | "stale" | "closed" | "failed";
+
+export interface ConnectionView {
+  status: ConnStatus;
+  url: string;
+  /** ms epoch of the next reconnect attempt (reconnecting) */
+  retryAt?: number;
+  /** ms epoch of the last frame heard, set when status is stale or reconnecting */
+  staleSince?: number;
+  rttMs?: number;
+  lastSeq: number;
+  session?: Session;
+  /** a sentence for the user */
+  error?: string;
+}
+
+export type CommandStatus = "pending" | "acked" | "rejected" | "timeout" | "unknown";
+
+export interface CommandView {
+  id: string;
+  action: Action;
+  target: Target;
+  label: string;
+  status: CommandStatus;
+  message?: string;
+  sentAt: number;
+  answeredAt?: number;
+  duplicate?: boolean;
+}
+
+export interface TimelineEntry {
+  seq: number;
+  time: string;
+  type: string;
+  text: string;
+  rollout?: string;
+  ring?: string;
+}
+
+export interface SeriesView {
+  /** `${rollout}/${ring}/${metric}` */
+  key: string;
+  rollout: string;
+  ring: string;
+  metric: string;
+  unit: string;
+  values: RingBuffer;
+  baselines: RingBuffer;
+  last: number | null;
+  baseline: number | null;
+  updatedSeq: number;
+}
+
+export interface CockpitView {
+  connection: ConnectionView;
+  readonly: boolean;
+  state: CockpitState;
+  /** newest last, bounded */
+  timeline: TimelineEntry[];
+  series: ReadonlyMap<string, SeriesView>;
+  /** newest last, bounded */
+  commands: CommandView[];
+  /** advanced at each flush, for countdowns */
+  now: number;
+  revision: number;
+}
+
+export interface CockpitStore {
+  store: StoreApi<CockpitView>;
+  ingest: {
+    welcome(msg: WelcomeMsg): void;
+    snapshot(msg: SnapshotMsg): void;
+    event(e: CockpitEvent): void;
+    ack(msg: AckMsg): void;
+    reject(msg: RejectMsg): void;
+    connection(patch: Partial<ConnectionView>): void;
+    /** shows it pending */
+    commandSent(cmd: CommandMsg): void;
+    /** outcome unknown (e.g. connection cut, retry gave up) */
+    commandUnknown(id: string, message: string): void;
+  };
+  /** push pending changes to subscribers now (tests, shutdown) */
+  flush(): void;
+  /** stop timers */
+  dispose(): void;
+}
+
+export interface CockpitStoreOptions {
+  url: string;
+  readonly?: boolean;
+  now?: () => number;
+  /** default 66 (15 Hz) */
+  flushIntervalMs?: number;
+  /** default 2000 */
+  timelineCapacity?: number;
+  /** samples per series, default 120 */
+  seriesCapacity?: number;
+  /** default 10000 */
+  commandTimeoutMs?: number;
+  /** commands kept for the status bar, default 50 */
+  commandCapacity?: number;
+  /** clock tick that advances `now` and expires commands while no frame arrives; default 1000, 0 disables */
+  tickMs?: number;
+}
+
+export const DEFAULT_FLUSH_INTERVAL_MS = 66;
+export const DEFAULT_TIMELINE_CAPACITY = 2000;
+export const DEFAULT_SERIES_CAPACITY = 120;
+export const DEFAULT_COMMAND_TIMEOUT_MS = 10_000;
+export const DEFAULT_COMMAND_CAPACITY = 50;
+
+export function seriesKey(rollout: string, ring: string, metric: string): string {
+  return `${rollout}/${ring}/${metric}`;
+}
+
+export function createCockpitStore(opts: CockpitStoreOptions): CockpitStore {
+  const now = opts.now ?? (() => Date.now());
+  const flushIntervalMs = Math.max(1, opts.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS);
+  const timelineCapacity = Math.max(1, opts.timelineCapacity ?? DEFAULT_TIMELINE_CAPACITY);
+  const seriesCapacity = Math.max(2, opts.seriesCapacity ?? DEFAULT_SERIES_CAPACITY);
+  const commandTimeoutMs = Math.max(1, opts.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS);
+  const commandCapacity = Math.max(1, opts.commandCapacity ?? DEFAULT_COMMAND_CAPACITY);
+  const tickMs = opts.tickMs ?? 1000;
+
+  const initial: CockpitView = {
+    connection: { status: "connecting", url: opts.url, lastSeq: 0 },
+    readonly: opts.readonly ?? false,
+    state: emptyState(),
+    timeline: [],
+    series: new Map(),
+    commands: [],
+    now: now(),
+    revision: 0,
+  };
+  const store = createStore<CockpitView>()(() => initial);
+
+  // ---- the working copy: mutated by ingest, published by flush -------------------
+  let connection = initial.connection;
+  let state = initial.state;
+  let timeline = initial.timeline;
+  // Events wait here undescribed: describing costs more than folding, and only
+  // the newest timelineCapacity of them can ever be shown.
+  let pendingTimeline: CockpitEvent[] = [];
+  const series = new Map<string, SeriesView>();
+  const changedSeries = new Set<string>();
+  let commands: CommandView[] = [];
+  let commandsChanged = false;
+  let dirty = false;
+  let flushTimer: ReturnType<typeof setTimeout> | undefined;
+  let lastFlushAt = -Infinity;
+  let disposed = false;
+
+  function markDirty(): void {
+    dirty = true;
+    if (flushTimer !== undefined || disposed) return;
+    const wait = Math.max(0, lastFlushAt + flushIntervalMs - Date.now());
+    flushTimer = setTimeout(() => {
+      flushTimer = undefined;
+      flush();
+    }, wait);
+    flushTimer.unref?.();
+  }
+
+  const tick = tickMs > 0 ? setInterval(() => flush(), tickMs) : undefined;
+  tick?.unref?.();
+
+  function describe(e: CockpitEvent): TimelineEntry | null {
+    const text = describeEvent(e);
+    if (text === null) return null;
+    const entry: TimelineEntry = { seq: e.seq, time: e.time, type: e.type, text };
+    if (e.rollout !== undefined) entry.rollout = e.rollout;
+    if (e.ring !== undefined) entry.ring = e.ring;
+    return entry;
+  }
+
+  function takeTimeline(): TimelineEntry[] | null {
+    if (pendingTimeline.length === 0) return null;
+    const added: TimelineEntry[] = [];
+    for (const e of pendingTimeline) {
+      const entry = describe(e);
+      if (entry !== null) added.push(entry);
+    }
+    pendingTimeline = [];
+    if (added.length === 0) return null;
+    const merged = timeline.length + added.length > timelineCapacity ? timeline.concat(added).slice(-timelineCapacity) : timeline.concat(added);
+    return merged;
+  }
+
+  function expireCommands(t: number): void {
+    for (let i = 0; i < commands.length; i++) {
+      const c = commands[i]!;
+      if (c.status === "pending" && t - c.sentAt >= commandTimeoutMs) {
+        commands[i] = {
+          ...c,
+          status: "timeout",
+          message: `no answer in ${Math.round(commandTimeoutMs / 1000)}s; not re-sent, check the timeline before trying again`,
+        };
+        commandsChanged = true;
+      }
+    }
+  }
+
+  function updateCommand(id: string, f: (c: CommandView) => CommandView): void {
+    for (let i = commands.length - 1; i >= 0; i--) {
+      if (commands[i]!.id === id) {
+        commands[i] = f(commands[i]!);
+        commandsChanged = true;
+        markDirty();
+        return;
+      }
+    }
+  }
+
+  function flush(): void {
+    if (flushTimer !== undefined) {
+      clearTimeout(flushTimer);
+      flushTimer = undefined;
+    }
+    const t = now();
+    expireCommands(t);
+    const prev = store.getState();
+    if (!dirty && !commandsChanged && t === prev.now) return;
+    const next: CockpitView = { ...prev, connection, state, now: t, revision: prev.revision + 1 };
+    const newTimeline = takeTimeline();
+    if (newTimeline !== null) timeline = next.timeline = newTimeline;
+    if (changedSeries.size > 0) {
+      next.series = new Map(series);
+      changedSeries.clear();
+    }
+    if (commandsChanged) {
+      if (commands.length > commandCapacity) commands = commands.slice(-commandCapacity);
+      next.commands = commands.slice();
+      commandsChanged = false;
+    }
+    dirty = false;
+    lastFlushAt = Date.now();
+    store.setState(next, true);
+  }
+
+  function ingestSample(e: CockpitEvent<"sli.sample">): void {
+    const d = e.data;
+    if (!e.rollout || typeof d.metric !== "string" || typeof d.ring !== "string") return;
+    const key = seriesKey(e.rollout, d.ring, d.metric);
+    const old = series.get(key);
+    const values = old?.values ?? new RingBuffer(seriesCapacity);
+    const baselines = old?.baselines ?? new RingBuffer(seriesCapacity);
+    const value = typeof d.value === "number" && Number.isFinite(d.value) ? d.value : null;
+    const baseline = typeof d.baseline === "number" && Number.isFinite(d.baseline) ? d.baseline : null;
+    // A gap (no data) is NaN in the buffer, so the sparkline shows a hole, not a zero.
+    values.push(value ?? Number.NaN);
+    baselines.push(baseline ?? Number.NaN);
+    // A new object per change so a selector on one series sees it change; the buffers are shared.
+    series.set(key, {
+      key,
+      rollout: e.rollout,
+      ring: d.ring,
+      metric: d.metric,
+      unit: typeof d.unit === "string" ? d.unit : (old?.unit ?? ""),
+      values,
+      baselines,
+      last: value,
+      baseline: baseline ?? old?.baseline ?? null,
+      updatedSeq: e.seq,
+    });
+    changedSeries.add(key);
+  }
+
+  const ingest: CockpitStore["ingest"] = {
+    welcome(msg) {
+      connection = { ...connection, status: "live", session: msg.session };
+      delete connection.retryAt;
+      delete connection.staleSince;
+      delete connection.error;
+      markDirty();
+    },
+    snapshot(msg) {
+      // The snapshot is the truth as of its seq; series and timeline are history and stay.
+      state = msg.state;
+      connection = { ...connection, lastSeq: msg.seq };
+      markDirty();
+    },
+    event(e) {
+      if (e.seq <= connection.lastSeq) return; // seen already (resume overlap): never shown twice
+      connection = { ...connection, lastSeq: e.seq };
+      if (e.type === "sli.sample") {
+        ingestSample(e as CockpitEvent<"sli.sample">);
+      } else {
+        state = applyEvent(state, e);
+        pendingTimeline.push(e);
+        if (pendingTimeline.length > timelineCapacity * 2) pendingTimeline = pendingTimeline.slice(-timelineCapacity);
+      }
+      markDirty();
+    },
+    ack(msg) {
+      updateCommand(msg.id, (c) => {
+        const next: CommandView = { ...c, status: "acked", answeredAt: now(), duplicate: msg.duplicate };
+        delete next.message;
+        return next;
+      });
+    },
+    reject(msg) {
+      updateCommand(msg.id, (c) => ({
+        ...c,
+        status: "rejected",
+        message: msg.message,
+        answeredAt: now(),
+        ...(msg.duplicate !== undefined ? { duplicate: msg.duplicate } : {}),
+      }));
+    },
+    connection(patch) {
+      const next: ConnectionView = { ...connection, ...patch };
+      for (const k of Object.keys(patch) as (keyof ConnectionView)[]) {
+        if (patch[k] === undefined) delete next[k];
+      }
+      // These two always exist: an undefined in a patch cannot take them away.
+      next.url = next.url ?? connection.url;
+      next.lastSeq = next.lastSeq ?? connection.lastSeq;
+      connection = next;
+      markDirty();
+    },
+    commandSent(cmd) {
+      // A retry with the same id is the same command: keep one line for it.
+      if (commands.some((c) => c.id === cmd.id)) return;
+      commands.push({
+        id: cmd.id,
+        action: cmd.action,
+        target: cmd.target,
+        label: commandLabel(cmd, state),
+        status: "pending",
+        sentAt: now(),
+      });
+      commandsChanged = true;
+      markDirty();
+    },
+    commandUnknown(id, message) {
+      updateCommand(id, (c) => (c.status === "pending" || c.status === "timeout" ? { ...c, status: "unknown", message } : c));
+    },
+  };
+
+  return {
+    store,
+    ingest,
+    flush,
+    dispose() {
+      disposed = true;
+      if (flushTimer !== undefined) clearTimeout(flushTimer);
+      flushTimer = undefined;
+      if (tick !== undefined) clearInterval(tick);
+    },
+  };
+}
