@@ -37,7 +37,7 @@ export function alertRow(a: AlertState, now: number, width: number): Span[] {
 
 export function AlertList({ width, lines, focused, stale }: { width: number; lines: number; focused: boolean; stale: boolean }) {
   const alerts = useCockpit(selectAlertsSorted);
-  const now = useCockpit((v) => v.now);
+  const now = useCockpit((v) => v.serverNow);
   const chosen = useUi((u) => u.alertId);
   const selectedId = (chosen !== undefined && alerts.some((a) => a.id === chosen) ? chosen : alerts[0]?.id) ?? null;
   const selected = alerts.findIndex((a) => a.id === selectedId);

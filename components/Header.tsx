@@ -15,11 +15,19 @@ export function displayUrl(url: string): string {
   return url.endsWith(STREAM_PATH) ? url.slice(0, -STREAM_PATH.length) : url;
 }
 
+function formatSpeed(speed: number): string {
+  return Number.isInteger(speed) ? String(speed) : speed.toFixed(1);
+}
+
 export function Header({ width }: { width: number }) {
   const conn = useCockpit((v) => v.connection);
   const forced = useCockpitContext().readonly;
   const readonly = useCockpit((v) => v.readonly) || forced;
   const now = useCockpit((v) => v.now);
+  // The clock shows the backend's time, which event times are on; a simulation
+  // running faster than real time says so, so nobody reads it as the wall clock.
+  const clockNow = useCockpit((v) => v.serverNow);
+  const speed = conn.clock?.speed ?? 1;
   const w = connectionWord(conn, now);
   const session = conn.session;
   // Narrow terminals get the compact spellings, so everything fits in 80 columns.
@@ -35,7 +43,8 @@ export function Header({ width }: { width: number }) {
     right.push(span(compact ? `${session.actor}/${session.role}` : `${session.actor} (${session.role})`), span(gap));
   }
   if (readonly) right.push(span("READ-ONLY", { tone: "warn", bold: true, inverse: true }), span(gap));
-  right.push(span(compact ? `${formatClock(now)}Z` : `${formatClock(now)} UTC`));
+  if (speed !== 1) right.push(span(`sim ×${formatSpeed(speed)}`, { tone: "warn", bold: true }), span(compact ? " " : " "));
+  right.push(span(compact ? `${formatClock(clockNow)}Z` : `${formatClock(clockNow)} UTC`));
   return <Line spans={leftRight(left, right, width)} width={width} />;
 }
 

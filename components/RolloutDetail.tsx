@@ -104,7 +104,7 @@ export function RolloutDetail({ width, lines, focused, stale }: { width: number;
   const chosen = useUi((u) => u.rolloutId);
   const scroll = useUi((u) => u.detailScroll);
   const rollout = useCockpit((v) => selectedRollout(v, { rolloutId: chosen }));
-  const now = useCockpit((v) => v.now);
+  const now = useCockpit((v) => v.serverNow);
   const selectSeries = useMemo(() => makeSelectSeriesOf(rollout), [rollout]);
   const series = useCockpit(selectSeries);
   const { ui } = useCockpitContext();

@@ -46,7 +46,7 @@ export function rolloutRow(r: RolloutState, now: number, cols: { name: number; r
 
 export function RolloutList({ width, lines, focused, stale }: { width: number; lines: number; focused: boolean; stale: boolean }) {
   const rollouts = useCockpit(selectRolloutsSorted);
-  const now = useCockpit((v) => v.now);
+  const now = useCockpit((v) => v.serverNow);
   const chosen = useUi((u) => u.rolloutId);
   const selectedId = (chosen !== undefined && rollouts.some((r) => r.id === chosen) ? chosen : rollouts[0]?.id) ?? null;
   const selected = rollouts.findIndex((r) => r.id === selectedId);

@@ -6,6 +6,7 @@ import { parseArgs } from "node:util";
 import { loadSetup, startBackend } from "../backend/serve-cli.js";
 import { listScenarios } from "../backend/scenarios.js";
 import { connect } from "../client/connection.js";
+import { streamUrl } from "../client/stream-url.js";
 import { createCockpitStore } from "../store/cockpit-store.js";
 import { startCockpit } from "../tui/start.js";
 import { VERSION } from "../version.js";
@@ -63,6 +64,10 @@ async function runCockpit(o: {
     clientName: `cockpit/${VERSION}`,
     store,
     readonly: o.readonly,
+    // Ask for the history the backend still holds, not only a snapshot, so the
+    // timeline and sparklines show how we got here (a snapshot comes instead
+    // when the history is longer than the backend keeps in memory).
+    resumeFrom: 0,
     ...(o.token ? { token: o.token } : {}),
     ...(o.ca ? { ca: o.ca } : {}),
   });
@@ -91,9 +96,15 @@ export async function runConnect(argv: string[], io: Io): Promise<number> {
     io.stdout.write(CONNECT_HELP + "\n");
     return 0;
   }
-  const url = positionals[0];
-  if (!url || positionals.length > 1 || !/^wss?:\/\//.test(url)) {
-    io.stderr.write(`cockpit connect: give one ws:// or wss:// URL (got ${url ? `"${url}"` : "none"})\n\n${CONNECT_HELP}\n`);
+  if (positionals.length !== 1) {
+    io.stderr.write(`cockpit connect: give one ws:// or wss:// URL\n\n${CONNECT_HELP}\n`);
+    return 2;
+  }
+  let url: string;
+  try {
+    url = streamUrl(positionals[0]!);
+  } catch (err) {
+    io.stderr.write(`cockpit connect: ${(err as Error).message}\n`);
     return 2;
   }
   const refused = needTerminal("connect", io, url);

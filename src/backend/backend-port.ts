@@ -22,6 +22,8 @@ export interface BackendPort {
    * every session on the first one, so a demo cockpit sees the demo's rollouts.
    */
   tenants?(): string[];
+  /** the backend's clock (event times are on it) and its speed against real time */
+  serverClock?(): { time: string; speed: number };
 }
 
 // Consistency the server relies on (it cannot repair a violation of it): a batch

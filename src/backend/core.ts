@@ -56,7 +56,7 @@ export class BackendCore implements BackendPort {
   private readonly script: ScriptedCommand[];
   private nextSampleAt = 0;
   private epoch = 0;
-  private clock: Clock = { now: Date.now };
+  private simClock: Clock = { now: Date.now };
   private timer: ReturnType<typeof setInterval> | null = null;
   private stepping = false;
   private closed = false;
@@ -100,7 +100,7 @@ export class BackendCore implements BackendPort {
     const every = core.sampleEveryMs();
     const base = lastTime === null ? clockStart : Math.max(clockStart, (lastTime as number) + 1);
     core.nextSampleAt = core.epoch + Math.ceil((base - core.epoch) / every) * every;
-    core.clock = simulatedClock(clockStart, opts.speed);
+    core.simClock = simulatedClock(clockStart, opts.speed);
     // Engines see every durable batch before any subscriber (the server) does.
     log.onAppend((events) => core.applyDurable(events));
     return core;
@@ -193,7 +193,7 @@ export class BackendCore implements BackendPort {
   }
 
   submitCommand(session: Session, cmd: CommandMsg): Promise<CommandOutcome> {
-    return this.enqueue(() => this.runCommand(session, cmd, this.clock.now()));
+    return this.enqueue(() => this.runCommand(session, cmd, this.simClock.now()));
   }
 
   private async runCommand(session: Session, cmd: CommandMsg, now: number): Promise<CommandOutcome> {
@@ -263,7 +263,7 @@ export class BackendCore implements BackendPort {
     this.timer = setInterval(() => {
       if (this.stepping || this.closed) return;
       this.stepping = true;
-      this.runUntil(this.clock.now())
+      this.runUntil(this.simClock.now())
         .catch((err: unknown) => this.opts.log?.(`engine step failed: ${err instanceof Error ? err.message : String(err)}; will retry`))
         .finally(() => {
           this.stepping = false;
@@ -272,7 +272,11 @@ export class BackendCore implements BackendPort {
   }
 
   now(): number {
-    return this.clock.now();
+    return this.simClock.now();
+  }
+
+  serverClock(): { time: string; speed: number } {
+    return { time: new Date(this.simClock.now()).toISOString(), speed: this.opts.speed };
   }
 
   async close(): Promise<void> {

@@ -413,7 +413,8 @@ class ClientConnection {
     this.phase = "streaming";
     try {
       const headSeq = backend.headSeq();
-      this.enqueue(frameOf({ type: "welcome", protocol: PROTOCOL_VERSION, server: this.ctx.serverName, session: { ...session }, headSeq }));
+      const clock = backend.serverClock?.();
+      this.enqueue(frameOf({ type: "welcome", protocol: PROTOCOL_VERSION, server: this.ctx.serverName, session: { ...session }, headSeq, ...(clock ? { clock } : {}) }));
       const resumeFrom = hello.resumeFrom;
       // A resume point past our head comes from another log (a restarted demo,
       // another server): events up to it are not the ones the client saw.

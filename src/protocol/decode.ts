@@ -81,6 +81,7 @@ const numOrNull: Check = (v) => (v === null || (typeof v === "number" && Number.
 const bool: Check = (v) => (typeof v === "boolean" ? null : problem("true or false", v));
 const count: Check = (v) => (typeof v === "number" && Number.isSafeInteger(v) && v >= 0 ? null : problem("a non-negative integer", v));
 const timestamp: Check = (v) => (typeof v === "string" && !Number.isNaN(Date.parse(v)) ? null : problem("an ISO-8601 timestamp", v));
+const positiveNumber: Check = (v) => (typeof v === "number" && Number.isFinite(v) && v > 0 ? null : problem("a number above 0", v));
 const anyObject: Check = (v) => (isObj(v) ? null : problem("an object", v));
 
 function maxLen(max: number): Check {
@@ -271,7 +272,13 @@ const protocolOne: Check = (v) => {
 };
 
 const SERVER_FRAMES: Readonly<Record<ServerMsg["type"], Check>> = {
-  welcome: shape({ protocol: protocolOne, server: str, session: shape({ actor: str, role: oneOf(ROLES), tenant: str }), headSeq: count }),
+  welcome: shape({
+    protocol: protocolOne,
+    server: str,
+    session: shape({ actor: str, role: oneOf(ROLES), tenant: str }),
+    headSeq: count,
+    clock: optional(shape({ time: timestamp, speed: positiveNumber })),
+  }),
   snapshot: shape({
     seq: count,
     state: shape({

@@ -257,6 +257,16 @@ export interface WelcomeMsg {
   server: string;
   session: Session;
   headSeq: number;
+  /**
+   * Added to v1: the backend's clock when it sent welcome, and how many of its
+   * seconds pass per real second (a simulation runs faster). Event times are on
+   * this clock, so countdowns must be too.
+   */
+  clock?: ServerClock;
+}
+export interface ServerClock {
+  time: string;
+  speed: number;
 }
 export interface SnapshotMsg {
   type: "snapshot";

@@ -35,6 +35,8 @@ export interface ConnectionView {
   session?: Session;
   /** a sentence for the user */
   error?: string;
+  /** the backend's clock from welcome, to show its time (event times) while it runs */
+  clock?: { serverTime: number; localTime: number; speed: number };
 }
 
 export type CommandStatus = "pending" | "acked" | "rejected" | "timeout" | "unknown";
@@ -83,9 +85,22 @@ export interface CockpitView {
   series: ReadonlyMap<string, SeriesView>;
   /** newest last, bounded */
   commands: CommandView[];
-  /** advanced at each flush, for countdowns */
+  /** local clock, advanced at each flush: reconnect countdowns, command timeouts */
   now: number;
+  /**
+   * the backend's clock at the same moment: event times, bake countdowns and
+   * alert ages are on it. Equal to `now` unless the backend runs a simulation
+   * faster than real time.
+   */
+  serverNow: number;
   revision: number;
+}
+
+/** Where the backend's clock stands when the local one reads `localNow`. */
+export function serverNow(conn: ConnectionView, localNow: number): number {
+  const c = conn.clock;
+  if (!c) return localNow;
+  return Math.floor(c.serverTime + (localNow - c.localTime) * c.speed);
 }
 
 export interface CockpitStore {
@@ -152,9 +167,11 @@ export function createCockpitStore(opts: CockpitStoreOptions): CockpitStore {
     timeline: [],
     series: new Map(),
     commands: [],
-    now: now(),
+    now: 0,
+    serverNow: 0,
     revision: 0,
   };
+  initial.now = initial.serverNow = now();
   const store = createStore<CockpitView>()(() => initial);
 
   // ---- the working copy: mutated by ingest, published by flush -------------------
@@ -243,7 +260,7 @@ export function createCockpitStore(opts: CockpitStoreOptions): CockpitStore {
     expireCommands(t);
     const prev = store.getState();
     if (!dirty && !commandsChanged && t === prev.now) return;
-    const next: CockpitView = { ...prev, connection, state, now: t, revision: prev.revision + 1 };
+    const next: CockpitView = { ...prev, connection, state, now: t, serverNow: serverNow(connection, t), revision: prev.revision + 1 };
     const newTimeline = takeTimeline();
     if (newTimeline !== null) timeline = next.timeline = newTimeline;
     if (changedSeries.size > 0) {
@@ -291,6 +308,7 @@ export function createCockpitStore(opts: CockpitStoreOptions): CockpitStore {
   const ingest: CockpitStore["ingest"] = {
     welcome(msg) {
       connection = { ...connection, status: "live", session: msg.session };
+      if (msg.clock) connection.clock = { serverTime: Date.parse(msg.clock.time), localTime: now(), speed: msg.clock.speed };
       delete connection.retryAt;
       delete connection.staleSince;
       delete connection.error;
