@@ -5,6 +5,7 @@ import type { CockpitEvent, CockpitState, CommandMsg, EventDraft, RejectCode, Se
 import type { BackendPort, CommandOutcome } from "./backend-port.js";
 import { EventLog, LogWriteError, type RecoveryReport } from "./eventlog.js";
 import { SimulatedFleet } from "./fleet.js";
+import { FleetSource, type Exposure, type SliSource, type SourceHealth } from "./sli-source.js";
 import { TenantEngine, type SampleReading } from "./engine.js";
 import { seededRandom } from "./rng.js";
 
@@ -28,8 +29,12 @@ export function simulatedClock(start: number, speed: number, wall: () => number 
 export interface BackendOptions {
   dataDir: string;
   plans: Plan[];
-  /** the simulated fleet's models; absent: no SLI source (samples come from elsewhere) */
+  /** the simulated fleet's models; absent: no simulated SLIs */
   fleet?: Pick<Scenario, "metrics" | "effects" | "recoverySeconds" | "sampleEverySeconds"> | null;
+  /** other SLI sources (Prometheus); read every sample interval */
+  sources?: SliSource[];
+  /** seconds between SLI readings when there is no fleet (default 5) */
+  sampleEverySeconds?: number;
   script?: ScriptedCommand[];
   seed: number;
   burnWindowScale: number;
@@ -52,7 +57,7 @@ export class BackendCore implements BackendPort {
   private serial: Promise<unknown> = Promise.resolve();
   private readonly engines = new Map<string, TenantEngine>();
   private readonly answered = new Map<string, Answer>();
-  private readonly fleet: SimulatedFleet | null;
+  private readonly sources: SliSource[];
   private readonly script: ScriptedCommand[];
   private nextSampleAt = 0;
   private epoch = 0;
@@ -66,9 +71,11 @@ export class BackendCore implements BackendPort {
   log!: EventLog;
 
   private constructor(private readonly opts: BackendOptions) {
-    this.fleet = opts.fleet
-      ? new SimulatedFleet(opts.fleet.metrics, opts.fleet.effects, opts.fleet.recoverySeconds, seededRandom(opts.seed))
-      : null;
+    this.sources = [...(opts.sources ?? [])];
+    if (opts.fleet) {
+      const fleet = new SimulatedFleet(opts.fleet.metrics, opts.fleet.effects, opts.fleet.recoverySeconds, seededRandom(opts.seed));
+      this.sources.unshift(new FleetSource(fleet));
+    }
     this.script = [...(opts.script ?? [])].sort((a, b) => a.at - b.at);
   }
 
@@ -149,7 +156,7 @@ export class BackendCore implements BackendPort {
   }
 
   private sampleEveryMs(): number {
-    return Math.max(1, (this.opts.fleet?.sampleEverySeconds ?? 5) * 1000);
+    return Math.max(1, (this.opts.fleet?.sampleEverySeconds ?? this.opts.sampleEverySeconds ?? 5) * 1000);
   }
 
   private enqueue<T>(op: () => Promise<T>): Promise<T> {
@@ -215,32 +222,51 @@ export class BackendCore implements BackendPort {
 
   // ---- simulated time --------------------------------------------------------------
 
-  /** Advance simulated time to `until`, sample by sample (tests and offline runs). */
-  runUntil(until: number): Promise<void> {
-    return this.enqueue(async () => {
-      while (this.nextSampleAt <= until && !this.closed) await this.step(this.nextSampleAt);
-    });
+  /**
+   * Advance simulated time to `until`, sample by sample. Sources are read
+   * outside the serial queue; each step's writes and decisions go through it,
+   * so commands may land between steps but never inside one.
+   */
+  async runUntil(until: number): Promise<void> {
+    while (this.nextSampleAt <= until && !this.closed) {
+      const t = this.nextSampleAt;
+      const readings = await this.readSources(t);
+      await this.enqueue(() => this.step(t, readings));
+    }
   }
 
-  private async step(t: number): Promise<void> {
+  /** Source health, for the cockpit and /healthz. */
+  sourceHealth(): SourceHealth[] {
+    return this.sources.map((s) => s.health());
+  }
+
+  private async readSources(t: number): Promise<Map<TenantEngine, SampleReading[]>> {
+    const out = new Map<TenantEngine, SampleReading[]>();
+    for (const eng of this.engines.values()) {
+      const exposures: Exposure[] = eng.exposures(t).map((e) => ({ ...e, tenant: eng.tenant }));
+      if (exposures.length === 0) continue;
+      const readings: SampleReading[] = [];
+      for (const src of this.sources) {
+        try {
+          readings.push(...(await src.read(exposures, t)));
+        } catch (err) {
+          this.opts.log?.(`SLI source ${src.name} failed: ${(err as Error).message}`);
+        }
+      }
+      out.set(eng, readings);
+    }
+    return out;
+  }
+
+  private async step(t: number, readings: Map<TenantEngine, SampleReading[]>): Promise<void> {
+    if (this.nextSampleAt !== t) return; // another caller already took this step
     for (const sc of this.dueScript(t)) {
       const tenant = this.opts.plans[0]?.tenant ?? "demo";
       await this.runCommand({ actor: sc.actor.name, role: sc.actor.role, tenant }, scriptMsg(sc), t);
     }
-    if (this.fleet) {
-      const drafts: EventDraft[] = [];
-      for (const eng of this.engines.values()) {
-        const readings: SampleReading[] = [];
-        for (const exp of eng.exposures(t)) {
-          for (const metric of this.fleet.metricNames()) {
-            const s = this.fleet.sample(metric, exp, t);
-            readings.push({ rollout: exp.rollout, ring: exp.ring, metric, value: s.value, unit: this.fleet.unit(metric), baseline: s.baseline });
-          }
-        }
-        drafts.push(...eng.sampleDrafts(t, readings));
-      }
-      await this.write(drafts);
-    }
+    const drafts: EventDraft[] = [];
+    for (const [eng, rs] of readings) drafts.push(...eng.sampleDrafts(t, rs));
+    await this.write(drafts);
     const decisions: EventDraft[] = [];
     for (const eng of this.engines.values()) decisions.push(...eng.decide(t));
     await this.write(decisions);

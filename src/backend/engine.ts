@@ -288,6 +288,7 @@ export class TenantEngine {
       onBreach: p.onBreach,
     };
     if (p.killSwitch) data.killSwitch = { flag: p.killSwitch.flag };
+    if (p.errorBudget) data.errorBudget = { metric: p.errorBudget.metric, objective: p.errorBudget.objective };
     const first = p.rings[0];
     const out: EventDraft[] = [this.draft(now, "rollout.created", data, { rollout: p.id })];
     if (first) out.push(...this.startRing(p.id, first.name, first.traffic, first.bakeSeconds, now));

@@ -80,6 +80,8 @@ export interface EventDataMap {
     rings: RingPlanData[];
     killSwitch?: { flag: string };
     onBreach: OnBreach;
+    /** added to v1: the error budget burn-rate alerts are computed against */
+    errorBudget?: { metric: string; objective: number };
   };
   "ring.started": { ring: string; traffic: number };
   "ring.baking": { ring: string; traffic: number; until: string };

@@ -1,0 +1,47 @@
+import type { RingExposure } from "./fleet.js";
+import { SimulatedFleet } from "./fleet.js";
+import type { SampleReading } from "./engine.js";
+
+// Where SLI readings come from. The simulated fleet is one source; Prometheus
+// is another. A source reads outside the backend's serial queue (a slow query
+// must not hold up commands); the readings are then written in one batch.
+
+export interface Exposure extends RingExposure {
+  tenant: string;
+}
+
+export interface SourceHealth {
+  name: string;
+  ok: boolean;
+  /** why it is not ok, in a sentence */
+  message?: string;
+}
+
+export interface SliSource {
+  readonly name: string;
+  /** readings for the exposed rings at simulated time `t`; value null means no data */
+  read(exposures: readonly Exposure[], t: number): Promise<SampleReading[]>;
+  health(): SourceHealth;
+  close?(): Promise<void>;
+}
+
+/** The simulated fleet as a source: every metric of its model, for every exposed ring. */
+export class FleetSource implements SliSource {
+  readonly name = "simulated-fleet";
+  constructor(private readonly fleet: SimulatedFleet) {}
+
+  async read(exposures: readonly Exposure[], t: number): Promise<SampleReading[]> {
+    const out: SampleReading[] = [];
+    for (const exp of exposures) {
+      for (const metric of this.fleet.metricNames()) {
+        const s = this.fleet.sample(metric, exp, t);
+        out.push({ rollout: exp.rollout, ring: exp.ring, metric, value: s.value, unit: this.fleet.unit(metric), baseline: s.baseline });
+      }
+    }
+    return out;
+  }
+
+  health(): SourceHealth {
+    return { name: this.name, ok: true };
+  }
+}
