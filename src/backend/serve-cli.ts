@@ -1,4 +1,4 @@
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { Plan } from "../domain/plan-types.js";
@@ -24,6 +24,8 @@ Options:
   --speed N             simulated seconds per real second (default: the scenario's)
   --seed S              random seed of the simulated fleet (default: the scenario's)
   --tokens FILE         token file (see docs/operations.md); required off loopback
+  --tls-cert FILE       PEM certificate: serve wss:// (with --tls-key)
+  --tls-key FILE        PEM private key for --tls-cert
   -h, --help            show this help
 
 SIGTERM or Ctrl+C shuts down cleanly: clients are told 1001 and the log is flushed.
@@ -59,6 +61,7 @@ export async function startBackend(o: {
   speed?: number;
   seed?: number;
   tokensPath?: string;
+  tls?: { cert: string; key: string };
   log: (line: string) => void;
 }): Promise<StartedBackend> {
   const { scenario, plans } = o.setup;
@@ -86,7 +89,15 @@ export async function startBackend(o: {
   const tokens = o.tokensPath ? await loadTokens(o.tokensPath) : null;
   let server: RunningServer;
   try {
-    server = await startServer({ backend: core, host: o.host, port: o.port, tokens, serverName: `rollout-cockpit/${VERSION}`, log: o.log });
+    server = await startServer({
+      backend: core,
+      host: o.host,
+      port: o.port,
+      tokens,
+      serverName: `rollout-cockpit/${VERSION}`,
+      log: o.log,
+      ...(o.tls ? { tls: o.tls } : {}),
+    });
   } catch (err) {
     await core.close();
     throw err;
@@ -100,6 +111,19 @@ export async function startBackend(o: {
       await core.close();
     },
   };
+}
+
+async function readTls(certPath: string | undefined, keyPath: string | undefined): Promise<{ cert: string; key: string } | undefined> {
+  if (!certPath && !keyPath) return undefined;
+  if (!certPath || !keyPath) throw new ConfigError("--tls-cert and --tls-key go together: give both PEM files to serve wss://");
+  const read = async (path: string, what: string) => {
+    try {
+      return await readFile(path, "utf8");
+    } catch (err) {
+      throw new ConfigError(`cannot read ${what} ${path}: ${(err as Error).message}`);
+    }
+  };
+  return { cert: await read(certPath, "--tls-cert"), key: await read(keyPath, "--tls-key") };
 }
 
 function parseNumber(v: string | undefined, name: string, min: number): number | undefined {
@@ -123,6 +147,8 @@ export async function runServe(argv: string[], io: { stdout: NodeJS.WritableStre
         speed: { type: "string" },
         seed: { type: "string" },
         tokens: { type: "string" },
+        "tls-cert": { type: "string" },
+        "tls-key": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -142,6 +168,7 @@ export async function runServe(argv: string[], io: { stdout: NodeJS.WritableStre
     const speed = parseNumber(values.speed, "speed", 0.001);
     const seed = parseNumber(values.seed, "seed", 0);
     const port = parseNumber(values.port, "port", 0) ?? 7420;
+    const tls = await readTls(values["tls-cert"], values["tls-key"]);
     backend = await startBackend({
       setup,
       dataDir: resolve(values["data-dir"] ?? "cockpit-data"),
@@ -150,6 +177,7 @@ export async function runServe(argv: string[], io: { stdout: NodeJS.WritableStre
       ...(speed !== undefined ? { speed } : {}),
       ...(seed !== undefined ? { seed } : {}),
       ...(values.tokens ? { tokensPath: values.tokens } : {}),
+      ...(tls ? { tls } : {}),
       log,
     });
   } catch (err) {
