@@ -24,7 +24,7 @@ export function ringRows(r: RolloutState, now: number, width: number): Span[][] 
   const nameW = clamp(Math.max(...r.rings.map((g) => displayWidth(g.name))), 6, 14);
   const stateW = clamp(Math.floor(width * 0.28), 14, 24);
   return r.rings.map((g) => {
-    const st = ringStateWord(g, now);
+    const st = ringStateWord(g, now, r);
     const row: Span[] = [
       span("  "),
       span(padEnd(g.name, nameW), { bold: g.name === r.ring }),
@@ -72,7 +72,8 @@ export function sliRows(r: RolloutState, series: readonly SeriesView[], width: n
   const baseTexts = series.map((s) => (s.baseline === null ? "" : `base ${formatValue(s.baseline, s.unit)}`));
   const baseW = clamp(Math.max(0, ...baseTexts.map(displayWidth)), 0, 16);
   let sparkW = width - 2 - ringW - 1 - metricW - 1 - 1 - verdictW - 2 - baseW;
-  const showBase = sparkW >= 8 && baseW > 0;
+  // A climb needs cells to be seen: the baseline column goes before the sparkline shrinks below 16.
+  const showBase = sparkW >= 16 && baseW > 0;
   if (!showBase) sparkW += baseW + 2;
   sparkW = clamp(sparkW, 4, 120);
   return series.map((s, i) => {

@@ -110,7 +110,8 @@ export function computeLayout(input: LayoutInput): Layout {
     };
   }
 
-  const leftWidth = Math.floor((columns - 1) * 0.55);
+  // The left column holds the sparklines, which need the width most.
+  const leftWidth = Math.floor((columns - 1) * 0.6);
   const rightWidth = columns - 1 - leftWidth;
   const c = Math.max(0, height - fixed - 2);
   const [r, d] = share(c, [

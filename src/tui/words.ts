@@ -108,11 +108,14 @@ export function rolloutWhy(r: RolloutState): Word | null {
   }
 }
 
-export function ringStateWord(g: RingState, now: number): Word {
+export function ringStateWord(g: RingState, now: number, rollout?: RolloutState): Word {
   switch (g.state) {
     case "completed":
       return word("✓", "completed", "ok");
     case "baking":
+      // The engine does not promote a held rollout and re-bakes in full on resume,
+      // so a countdown running on would promise a promotion that will not come.
+      if (rollout && rollout.state !== "progressing") return word("‖", "bake held", "warn");
       return word("◷", g.bakeUntil ? `baking ${formatCountdown(g.bakeUntil, now)}` : "baking", "info");
     case "progressing":
       return word("▶", "progressing", "info");

@@ -54,6 +54,6 @@ describe("NO_COLOR", () => {
     const off = await frame(false);
     expect(off).not.toMatch(COLOR_SGR);
     expect(strip(off)).toBe(strip(on));
-    for (const text of ["⚠ STALE", "‖ paused (auto:", "✗ 62.8ms > 50", "✖ critical", "✓ completed", "◷ baking"]) expect(strip(off)).toContain(text);
+    for (const text of ["⚠ STALE", "‖ paused (auto:", "✗ 62.8ms > 50", "✖ critical", "✓ completed", "‖ bake held"]) expect(strip(off)).toContain(text);
   });
 });
