@@ -67,6 +67,8 @@ export interface PlanInfo {
   kind: string;
   onBreach: string;
   killSwitchFlag: string | null;
+  /** from rollout.created (older logs lack it): which metric spends the budget, and the objective */
+  errorBudget: { metric: string; objective: number } | null;
   rings: RingPlanInfo[];
   createdTime: string;
   createdSeq: number;
@@ -353,6 +355,9 @@ export class IncidentCollector {
       });
     }
     const ks = d.killSwitch as Record<string, unknown> | undefined;
+    const eb = d.errorBudget as Record<string, unknown> | undefined;
+    const objective = num(eb?.objective);
+    const errorBudget = eb && typeof eb.metric === "string" && objective !== null && objective > 0 && objective < 100 ? { metric: eb.metric, objective } : null;
     this.plans.set(e.rollout, {
       rollout: c.rollout ?? e.rollout,
       tenant: c.tenant,
@@ -362,6 +367,7 @@ export class IncidentCollector {
       kind: String(d.kind ?? "?"),
       onBreach: String(d.onBreach ?? "?"),
       killSwitchFlag: ks && typeof ks.flag === "string" ? ks.flag : null,
+      errorBudget,
       rings,
       createdTime: c.time,
       createdSeq: e.seq,
@@ -441,7 +447,10 @@ export class IncidentCollector {
   }
 
   private newSeries(key: string, rollout: string, ring: string, metric: string, unit: string, first: SamplePoint): SeriesStats {
-    const ringPlan = this.plans.get(rollout)?.rings.find((g) => g.name === ring);
+    const plan = this.plans.get(rollout);
+    const ringPlan = plan?.rings.find((g) => g.name === ring);
+    // The plan names the budget's metric; a log without it gets a guess from the metric's name and unit.
+    const spendsBudget = plan?.errorBudget ? plan.errorBudget.metric === metric : isBudgetMetric(metric, unit);
     const checks: AssertionFigures[] = (ringPlan?.assertions ?? [])
       .filter((a) => a.metric === metric)
       .map((assertion) => ({ assertion, outsideCount: 0, firstOutside: null, lastOutside: null, worst: null }));
@@ -474,7 +483,7 @@ export class IncidentCollector {
       lastDeviation: null,
       backNearBaseline: null,
       nearBaselineHealthyAt: null,
-      budget: isBudgetMetric(metric, unit)
+      budget: spendsBudget
         ? {
             startMs: this.scope.sampleFromMs,
             bucketMs: Math.max(1000, Math.ceil(span / BUDGET_BUCKETS)),

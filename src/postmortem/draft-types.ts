@@ -11,7 +11,13 @@ export interface LogHealth {
   /** lines that were not events */
   badLines: number;
   firstBadLine: { line: number; reason: string } | null;
-  chain: { checked: boolean; events: number; issue: { seq: number; line?: number; reason: string } | null };
+  chain: {
+    checked: boolean;
+    events: number;
+    issue: { seq: number; line?: number; reason: string } | null;
+    /** why the chain was not checked, when it was not */
+    whyUnchecked?: string;
+  };
 }
 
 export interface DraftOptions {

@@ -113,7 +113,7 @@ function title(f: Facts): string {
 }
 
 function chainText(health: LogHealth | undefined): { text: string; ok: boolean | null } {
-  if (!health || !health.chain.checked) return { text: "hash chain not checked", ok: null };
+  if (!health || !health.chain.checked) return { text: `hash chain not checked${health?.chain.whyUnchecked ? `: ${health.chain.whyUnchecked}` : ""}`, ok: null };
   const issue = health.chain.issue;
   if (!issue) return { text: `verified: hash chain intact over ${health.chain.events} events`, ok: true };
   const where = issue.line !== undefined ? `seq ${issue.seq} (line ${issue.line})` : `seq ${issue.seq}`;
@@ -303,11 +303,16 @@ function budgetRows(f: Facts): BudgetRow[] {
   const fromMs = f.impactMs ?? f.c.scope.fromMs;
   const toMs = milestone(f, "resolved").ms ?? milestone(f, "mitigated").ms ?? f.c.scope.toMs;
   if (!(toMs > fromMs)) return [];
-  const objective = f.c.budgetObjective ?? ASSUMED_OBJECTIVE;
-  const source = f.c.budgetObjective !== null ? "objective from the burn-rate alert" : "objective assumed: the log does not state it";
   const rows: BudgetRow[] = [];
   for (const s of f.c.allSeries()) {
     if (!s.budget) continue;
+    const planned = f.c.plans.get(s.rollout)?.errorBudget ?? null;
+    const objective = planned?.objective ?? f.c.budgetObjective ?? ASSUMED_OBJECTIVE;
+    const source = planned
+      ? "objective from the rollout plan"
+      : f.c.budgetObjective !== null
+        ? "objective from the burn-rate alert"
+        : "objective assumed: the log does not state it";
     const { badPercent, seconds } = budgetBetween(s.budget, fromMs, toMs);
     if (!(seconds > 0)) continue;
     const consumed = budgetConsumedPercent([{ badPercent, seconds }], { objectivePercent: objective, periodSeconds: THIRTY_DAYS_SECONDS });

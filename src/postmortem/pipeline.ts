@@ -25,9 +25,18 @@ export interface ScanResult {
  * may depend on the log (a time of day takes the date of the first event), so
  * it is resolved when the first event arrives.
  */
-export async function scanSource(open: OpenSource, window: ((firstEventMs: number) => WindowRequest | null) | null = null): Promise<ScanResult> {
+export async function scanSource(
+  open: OpenSource,
+  window: ((firstEventMs: number) => WindowRequest | null) | null = null,
+  opts: { verifyChain?: boolean; whyUnchecked?: string } = {},
+): Promise<ScanResult> {
   let index: LogIndex | null = null;
-  const health: LogHealth = { badLines: 0, firstBadLine: null, chain: { checked: true, events: 0, issue: null } };
+  const verify = opts.verifyChain !== false;
+  const health: LogHealth = {
+    badLines: 0,
+    firstBadLine: null,
+    chain: { checked: verify, events: 0, issue: null, ...(verify ? {} : { whyUnchecked: opts.whyUnchecked ?? "the source is not a log file" }) },
+  };
   const chain = new ChainChecker();
   for await (const rec of open()) {
     if (rec.kind === "bad") {
@@ -40,13 +49,13 @@ export async function scanSource(open: OpenSource, window: ((firstEventMs: numbe
       index = new LogIndex(window ? window(ms) : null);
     }
     // After the first break every later event would fail too; the first is what matters.
-    if (!health.chain.issue) {
+    if (verify && !health.chain.issue) {
       const issue = chain.check(rec.event, rec.raw, rec.line);
       if (issue) health.chain.issue = { seq: issue.seq, ...(issue.line !== undefined ? { line: issue.line } : {}), reason: issue.reason };
     }
     index.add(rec.event);
   }
-  health.chain.events = chain.count;
+  health.chain.events = verify ? chain.count : 0;
   return { index: index ?? new LogIndex(), health };
 }
 
@@ -92,14 +101,20 @@ export async function* asyncEventsAsRecords(events: AsyncIterable<unknown>): Asy
 
 export type DraftResult = { ok: true; draft: Draft; scope: Scope } | { ok: false; message: string };
 
+/** Why a stream read over the protocol cannot have its hash chain checked. */
+export const STREAM_CHAIN_UNCHECKED =
+  "read over the protocol, where a stream carries only one tenant's events and the client cleans their text; run cockpit verify-log on the data directory to check it";
+
 /**
- * Both passes over events already in memory (the cockpit's `e` key): pure,
- * no I/O. `names` keeps people's names.
+ * Both passes over events already in memory: pure, no I/O. `names` keeps
+ * people's names. Events that came over the protocol (a client's buffer)
+ * should pass verifyChain: false (see STREAM_CHAIN_UNCHECKED).
  */
-export async function draftFromEvents(events: readonly CockpitEvent[], req: ScopeRequest & { names?: boolean } = {}): Promise<DraftResult> {
+export async function draftFromEvents(events: readonly CockpitEvent[], req: ScopeRequest & { names?: boolean; verifyChain?: boolean } = {}): Promise<DraftResult> {
   const open: OpenSource = () => eventsAsRecords(events);
   const window = req.window ?? null;
-  const { index, health } = await scanSource(open, window ? () => window : null);
+  const verifyChain = req.verifyChain !== false;
+  const { index, health } = await scanSource(open, window ? () => window : null, verifyChain ? {} : { verifyChain, whyUnchecked: STREAM_CHAIN_UNCHECKED });
   const choice = chooseScope(index, req);
   if (!choice.ok) return choice;
   const collector = await collectSource(open, choice.scope, index.peopleFor(choice.scope));

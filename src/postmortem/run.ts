@@ -6,7 +6,7 @@ import type { CockpitEvent } from "../protocol/types.js";
 import { cleanText } from "./clean.js";
 import { buildDraft, type Draft } from "./draft.js";
 import { renderJson, renderMarkdown } from "./markdown.js";
-import { asyncEventsAsRecords, collectSource, scanSource, type OpenSource, type SourceRecord } from "./pipeline.js";
+import { asyncEventsAsRecords, collectSource, scanSource, STREAM_CHAIN_UNCHECKED, type OpenSource, type SourceRecord } from "./pipeline.js";
 import { chooseScope, parseTimeArg, type WindowRequest } from "./scope.js";
 
 // `cockpit postmortem`: the one module of postmortem/ that does I/O. It opens
@@ -128,11 +128,11 @@ async function* fileRecords(path: string): AsyncGenerator<SourceRecord> {
   }
 }
 
-async function openSource(source: string, openWsSource: PostmortemIo["openWsSource"]): Promise<{ open: OpenSource; label: string }> {
+async function openSource(source: string, openWsSource: PostmortemIo["openWsSource"]): Promise<{ open: OpenSource; label: string; stream: boolean }> {
   if (WS_URL.test(source)) {
     const openWs = openWsSource;
     if (!openWs) throw new SourceError(`cannot read ${source}: this build cannot read a log over the protocol here; give a data directory or its events.jsonl`);
-    return { open: () => asyncEventsAsRecords(openWs(source)), label: source };
+    return { open: () => asyncEventsAsRecords(openWs(source)), label: source, stream: true };
   }
   let path: string;
   try {
@@ -140,7 +140,7 @@ async function openSource(source: string, openWsSource: PostmortemIo["openWsSour
   } catch (err) {
     throw new SourceError((err as Error).message);
   }
-  return { open: () => fileRecords(path), label: path };
+  return { open: () => fileRecords(path), label: path, stream: false };
 }
 
 class SourceError extends Error {}
@@ -165,9 +165,9 @@ export type DraftSourceResult =
  */
 export async function draftFromSource(source: string, opts: DraftSourceOptions = {}): Promise<DraftSourceResult> {
   try {
-    const { open, label } = await openSource(source, opts.openWsSource);
+    const { open, label, stream } = await openSource(source, opts.openWsSource);
     const window = opts.window ?? null;
-    const { index, health } = await scanSource(open, window);
+    const { index, health } = await scanSource(open, window, stream ? { verifyChain: false, whyUnchecked: STREAM_CHAIN_UNCHECKED } : {});
     const w = window && index.firstMs !== null ? window(index.firstMs) : null;
     if (w && w.fromMs > w.toMs) return { ok: false, code: 2, message: `the window's start (${new Date(w.fromMs).toISOString()}) is after its end (${new Date(w.toMs).toISOString()})` };
     const choice = chooseScope(index, { ...(opts.incident !== undefined ? { incident: opts.incident } : {}), ...(w ? { window: w } : {}) });
