@@ -32,7 +32,7 @@ export const ROLLBACK_SECONDS = 15;
 /** automatic rollbacks allowed per rollout in AUTO_ROLLBACK_WINDOW_S; more pause instead */
 export const AUTO_ROLLBACK_LIMIT = 1;
 export const AUTO_ROLLBACK_WINDOW_S = 3600;
-/** after a rollout ends, its rings keep reporting SLIs this long (recovery evidence) */
+/** after a rollout ends, its rings keep reporting SLIs at least this long, or the bake window if longer (recovery evidence) */
 export const SAMPLE_AFTER_END_S = 120;
 
 interface Gate {
@@ -233,9 +233,9 @@ export class TenantEngine {
   exposures(now: number): RingExposure[] {
     const out: RingExposure[] = [];
     for (const [id, rt] of this.runtimes) {
-      if (rt.endedAt !== null && now - rt.endedAt > SAMPLE_AFTER_END_S * 1000) continue;
       const r = this.rollout(id);
       if (!r) continue;
+      if (rt.endedAt !== null && now - rt.endedAt > this.sampleAfterEndMs(r)) continue;
       for (const ring of r.rings) {
         const rr = rt.rings.get(ring.name);
         if (!rr || rr.startedAt === null) continue;
@@ -243,6 +243,16 @@ export class TenantEngine {
       }
     }
     return out;
+  }
+
+  /**
+   * After a rollout ends its rings keep reporting for the longer of two minutes
+   * and the current ring's bake window: "healthy for a bake window" is how a
+   * post-mortem tells recovery from a lull.
+   */
+  private sampleAfterEndMs(r: RolloutState): number {
+    const ring = r.rings.find((g) => g.name === r.ring);
+    return Math.max(SAMPLE_AFTER_END_S, ring?.bakeSeconds ?? 0) * 1000;
   }
 
   sampleDrafts(now: number, readings: SampleReading[]): EventDraft[] {
