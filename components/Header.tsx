@@ -1,5 +1,6 @@
 import { STREAM_PATH } from "../src/protocol/types.js";
 import { formatAge, formatClock } from "../src/render/time.js";
+import { truncate } from "../src/render/width.js";
 import { isStale } from "../src/store/selectors.js";
 import { leftRight, span, type Span } from "../src/tui/spans.js";
 import { connectionWord, wordText } from "../src/tui/words.js";
@@ -34,13 +35,17 @@ export function Header({ width }: { width: number }) {
   const compact = width < 100;
   const gap = compact ? " " : "  ";
 
-  const left: Span[] = [span(wordText(w), { tone: w.tone, bold: true, inverse: w.tone === "bad" }), span("  "), span(displayUrl(conn.url))];
+  const left: Span[] = [span(wordText(w), { tone: w.tone, bold: true, inverse: w.tone === "bad" }), span("  "), span(compact ? displayUrl(conn.url).replace(/^ws:\/\//, "") : displayUrl(conn.url))];
   const right: Span[] = [];
   if (conn.rttMs !== undefined) right.push(span(`rtt ${Math.round(conn.rttMs)}ms`), span(gap));
   right.push(span(`seq ${conn.lastSeq}`), span(gap));
   if (session) {
-    right.push(span(session.tenant, { bold: true }), span(compact ? " " : " · "));
-    right.push(span(compact ? `${session.actor}/${session.role}` : `${session.actor} (${session.role})`), span(gap));
+    // Names come from the backend: a long one must not push the connection word off the line.
+    const cap = compact ? 16 : 32;
+    const tenant = truncate(session.tenant, cap);
+    const actor = truncate(session.actor, cap);
+    right.push(span(tenant, { bold: true }), span(compact ? " " : " · "));
+    right.push(span(compact ? `${actor}/${session.role}` : `${actor} (${session.role})`), span(gap));
   }
   if (readonly) right.push(span("READ-ONLY", { tone: "warn", bold: true, inverse: true }), span(gap));
   if (speed !== 1) right.push(span(`sim ×${formatSpeed(speed)}`, { tone: "warn", bold: true }), span(compact ? " " : " "));

@@ -51,6 +51,12 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`cockpit: unknown command "${cmd}"\n\n${HELP}\n`);
     return 2;
   }
+  if ((cmd === "demo" || cmd === "connect") && process.stdout.isTTY && process.stdin.isTTY) {
+    // Ink renders nothing but the last frame when it thinks it runs in CI; a person
+    // at a terminal (CI=1 exported in a shell, a CI job's debug shell) still needs the screen.
+    delete process.env.CI;
+    delete process.env.CONTINUOUS_INTEGRATION;
+  }
   const run = await load();
   return run(rest, { stdout: process.stdout, stderr: process.stderr });
 }

@@ -9,9 +9,10 @@ import { selectAlertsSorted, selectOpenIncident, selectRolloutsSorted, filterTim
 
 // What the keyboard does. The UI's own state (mode, focus, selection, the open
 // dialog) lives in a small zustand store next to the cockpit's, and key presses
-// are handled here, outside React, against the newest state: two keys that
-// arrive in one chunk ("ry" from a fast typist or tmux) act in order, never
-// on a stale render. The keymap table decides what a key means; this file only
+// are handled here, outside React, against the newest state: keys that arrive
+// in one chunk act in order, never on a stale render. One exception keeps a
+// paste from misfiring: once a key opens a confirmation, the rest of its chunk
+// is dropped, so "ray" pasted by mistake asks instead of rolling back. The keymap table decides what a key means; this file only
 // says what each command id does.
 
 export type PromptPurpose = "note" | "incident_title" | "filter";
@@ -91,8 +92,16 @@ export interface Controller {
 }
 
 const MAX_TEXT = 500;
-// Typed or pasted text is shown on screen as it is typed: controls never get there.
-const UNTYPEABLE = /[\u0000-\u001F\u007F-\u009F\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2069\uFEFF]/g;
+// Typed or pasted text is shown on screen as it is typed: controls never get
+// there, nor half of a surrogate pair (a terminal draws garbage for one).
+const UNTYPEABLE = /[\u0000-\u001F\u007F-\u009F\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2069\uFEFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** At most `max` UTF-16 units, never ending in the first half of a surrogate pair. */
+function cutText(s: string, max: number): string {
+  if (s.length <= max) return s;
+  const cut = s.slice(0, max);
+  return /[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut;
+}
 
 export function selectedRollout(view: CockpitView, ui: Pick<UiState, "rolloutId">): RolloutState | undefined {
   const list = selectRolloutsSorted(view);
@@ -413,9 +422,9 @@ export function createController(opts: ControllerOptions): Controller {
     if (clean === "") return;
     const s = ui.getState();
     if (s.mode === "reason" && s.confirm) {
-      set({ confirm: { ...s.confirm, reason: (s.confirm.reason + clean).slice(0, MAX_TEXT) } });
+      set({ confirm: { ...s.confirm, reason: cutText(s.confirm.reason + clean, MAX_TEXT) } });
     } else if (s.mode === "text" && s.prompt) {
-      const text = (s.prompt.text + clean).slice(0, MAX_TEXT);
+      const text = cutText(s.prompt.text + clean, MAX_TEXT);
       set({ prompt: { ...s.prompt, text } });
       if (s.prompt.purpose === "filter") set({ filter: text, timelineScroll: 0 });
     }
@@ -438,7 +447,29 @@ export function createController(opts: ControllerOptions): Controller {
     const plain = !key.ctrl && !key.meta && !key.upArrow && !key.downArrow && !key.return && !key.escape && !key.tab;
     // A chunk of several keys outside a text field: one key press each, in order.
     if (plain && !textMode && Array.from(input).length > 1) {
-      for (const k of splitChunk(input)) handleOne(k.input, k.key);
+      const keys = splitChunk(input);
+      const chars = Array.from(input);
+      for (const [i, k] of keys.entries()) {
+        handleOne(k.input, k.key);
+        // A confirmation must be seen before it is answered.
+        if (ui.getState().mode === "confirm") return;
+        // Text typed after a key that opened a prompt ("nhello⏎") goes to the prompt.
+        const now = ui.getState().mode;
+        if (now === "text" || now === "reason") {
+          const rest = chars.slice(i + 1).join("");
+          if (rest) handleInput(rest, {});
+          return;
+        }
+      }
+      return;
+    }
+    // Typed text and Enter in one read ("engine⏎"): the text, then the Enter.
+    if (textMode && plain && /[\r\n]/.test(input) && input.length > 1) {
+      const at = input.search(/[\r\n]/);
+      if (at > 0) handleOne(input.slice(0, at), {});
+      handleOne("", { return: true });
+      const rest = input.slice(at + 1).replace(/^\n/, "");
+      if (rest) handleInput(rest, {});
       return;
     }
     handleOne(input, key);

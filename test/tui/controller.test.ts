@@ -79,10 +79,20 @@ describe("pause, rollback, kill switch", () => {
     expect(t.validAgainstBackend(t.sent[0]!)).toBeNull();
   });
 
-  it('"ry" arriving as one chunk acts as r then y', () => {
+  it('"ry" arriving as one chunk (a paste) opens the confirmation and does not answer it', () => {
     const t = setup();
     t.press("ry");
+    expect(t.sent).toEqual([]);
+    expect(t.ctl.ui.getState().mode).toBe("confirm");
+    t.press("y");
     expect(t.sent.map((c) => c.action)).toEqual(["rollback"]);
+  });
+
+  it("a note typed with its Enter in one read is sent", () => {
+    const t = setup();
+    t.press("n");
+    t.press("canary looks hot\r");
+    expect(t.sent).toEqual([expect.objectContaining({ action: "note", args: { text: "canary looks hot" } })]);
   });
 
   it("Tab writes a reason; q and y typed there are text; Enter returns to the question; y sends with the reason", () => {
