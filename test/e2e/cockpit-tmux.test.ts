@@ -51,8 +51,8 @@ function logEvents(dir: string): CockpitEvent[] {
 
 const joined = (lines: string[]) => lines.join("\n");
 /** The header: connection word then the backend's address. */
-const HEADER = /^\S \S.*\sws:\/\/127\.0\.0/;
-const isLive = (lines: string[]) => /^● live\s+ws:\/\//.test(lines[0] ?? "");
+const HEADER = /^\S \S.*\s(ws:\/\/)?127\.0\.0/;
+const isLive = (lines: string[]) => /^● live\s+(ws:\/\/)?127\.0\.0/.test(lines[0] ?? "");
 /** The rollout's row in the list (the selected one is marked with ›). */
 const rolloutRow = (lines: string[]) => lines.find((l) => /^[›\s] api v408 code\s/.test(l)) ?? "";
 const count = (lines: string[], re: RegExp) => lines.filter((l) => re.test(l)).length;

@@ -2,6 +2,7 @@ import { execFile, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import { describe, it } from "vitest";
+import { IN_CI } from "../support/ci.js";
 
 // A real terminal for end-to-end tests: tmux runs the built CLI in a detached
 // session of a chosen size; we type with send-keys and read what a person
@@ -48,7 +49,7 @@ const MISSING = "tmux is not installed (apt-get install tmux / brew install tmux
 export function describeWithTmux(title: string, body: () => void): void {
   if (TMUX_AVAILABLE) {
     describe(title, body);
-  } else if (process.env.CI) {
+  } else if (IN_CI) {
     describe(title, () => {
       it("has tmux to run in", () => {
         throw new Error(`${MISSING}; CI must install it for the end-to-end tests`);
