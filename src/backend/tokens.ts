@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { isCleanText } from "../protocol/sanitize.js";
 import { ROLES, type Role, type Session } from "../protocol/types.js";
 
 // Bearer tokens: the file holds only sha256 hashes, so a leaked tokens file does
@@ -58,6 +59,16 @@ export function createTokenTable(entries: readonly TokenEntry[]): TokenTable {
   };
 }
 
+// Names and tenants go into every event the token causes, and from there to
+// screens and post-mortems: refuse what a terminal would act on, or what reads
+// differently from what it is, here at load (the message does not echo it).
+const UNPRINTABLE = "must be at most 256 characters of printable text: no control characters (newline, escape ...), bidi overrides or zero-width characters";
+
+function printable(s: string): boolean {
+  // isCleanText refuses every C0 control, newline included.
+  return isCleanText(s) && s.length <= 256;
+}
+
 function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
@@ -83,10 +94,12 @@ export function parseTokenFile(value: unknown, source: string): TokenTable {
       throw new Error(`${at}.sha256: must be 64 hex digits (the sha256 of the token, not the token itself)`);
     }
     if (typeof name !== "string" || name.trim().length === 0) throw new Error(`${at}.name: must be a non-empty string`);
+    if (!printable(name)) throw new Error(`${at}.name: ${UNPRINTABLE}`);
     if (typeof role !== "string" || !(ROLES as readonly string[]).includes(role)) {
       throw new Error(`${at}.role: must be one of ${ROLES.join(", ")}`);
     }
     if (typeof tenant !== "string" || tenant.trim().length === 0) throw new Error(`${at}.tenant: must be a non-empty string`);
+    if (!printable(tenant)) throw new Error(`${at}.tenant: ${UNPRINTABLE}`);
     const hash = sha256.toLowerCase();
     const earlier = seen.get(hash);
     // One token must open exactly one session; a repeat would make lookup ambiguous.

@@ -1,4 +1,5 @@
 import { formatDurationShort, parseDuration } from "./duration.js";
+import { quoteText } from "../protocol/sanitize.js";
 
 // The SLO assertion language, one assertion per string:
 //
@@ -89,12 +90,11 @@ class Cursor {
     this.pos = re.lastIndex;
     return m[0];
   }
-  /** the next run of non-space text, quoted in "unexpected ..." messages */
+  /** the next run of non-space text, quoted (and cleaned: it is the file's text) in "unexpected ..." messages */
   nextChunk(): string {
     const m = /\S+/y;
     m.lastIndex = this.pos;
-    const chunk = m.exec(this.text)?.[0] ?? "";
-    return chunk.length > 20 ? chunk.slice(0, 19) + "…" : chunk;
+    return quoteText(m.exec(this.text)?.[0] ?? "", 20);
   }
   fail(reason: string, pos = this.pos, hint?: string): never {
     throw new ParseFailure(reason, pos, hint);
@@ -204,14 +204,14 @@ function readFor(c: Cursor, closer: string): number | null {
   const word = hadSpace ? c.match(WORD) : null;
   if (word !== "for") {
     const got = c.text.slice(wordStart).match(/^[^\s)]+/)?.[0] ?? c.peek();
-    c.fail(`unexpected "${got.length > 20 ? got.slice(0, 19) + "…" : got}"`, wordStart, 'expected "for <duration>" or the end');
+    c.fail(`unexpected ${quoteText(got, 20)}`, wordStart, 'expected "for <duration>" or the end');
   }
   c.skipSpace();
   const durStart = c.pos;
   const tok = c.text.slice(durStart).match(/^[^\s)]+/)?.[0] ?? "";
   if (tok === "") c.fail("expected a duration after for (like 30s or 2m)");
   const d = parseDuration(tok);
-  if (!d.ok) c.fail(`"${tok.length > 20 ? tok.slice(0, 19) + "…" : tok}" is not a duration (like 30s or 2m)`, durStart);
+  if (!d.ok) c.fail(`${quoteText(tok, 20)} is not a duration (like 30s or 2m)`, durStart);
   if (d.seconds <= 0) c.fail("the for window must be longer than 0", durStart);
   c.pos = durStart + tok.length;
   return d.seconds;
@@ -241,9 +241,9 @@ export function parseAssertion(text: string): AssertionParse {
       if (c.peek() !== ")") c.fail('expected ")" to close "assert("');
       c.pos++;
       c.skipSpace();
-      if (!c.atEnd) c.fail(`unexpected "${c.nextChunk()}" after the closing ")"`);
+      if (!c.atEnd) c.fail(`unexpected ${c.nextChunk()} after the closing ")"`);
     } else if (!c.atEnd) {
-      c.fail(`unexpected "${c.nextChunk()}"`, c.pos, 'expected "for <duration>" or the end');
+      c.fail(`unexpected ${c.nextChunk()}`, c.pos, 'expected "for <duration>" or the end');
     }
     let normalized = `${metric} ${op} ${normalizedRhs(rhs, percent)}`;
     if (forSeconds !== null) normalized += ` for ${formatDurationShort(forSeconds)}`;

@@ -4,6 +4,8 @@
 // Units: ms, s, m, h, d. A bare numeric string ("300") is seconds too.
 // formatDurationShort writes the same notation back, so its output parses.
 
+import { quoteText } from "../protocol/sanitize.js";
+
 export type DurationResult = { ok: true; seconds: number } | { ok: false; error: string };
 
 const UNIT_SECONDS: Readonly<Record<string, number>> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 };
@@ -15,7 +17,7 @@ const EXPECTED = 'expected a duration like "90s", "5m", "1h30m", "500ms" or a nu
 
 function describe(v: unknown): string {
   if (v === undefined) return "nothing";
-  if (typeof v === "string") return JSON.stringify(v.length > 40 ? v.slice(0, 39) + "…" : v);
+  if (typeof v === "string") return quoteText(v, 40);
   if (typeof v === "number") return String(v);
   if (Array.isArray(v)) return "a list";
   if (v === null) return "null";
@@ -30,7 +32,7 @@ export function parseDuration(v: unknown): DurationResult {
   if (typeof v !== "string") return { ok: false, error: `${EXPECTED} (got ${describe(v)})` };
   const s = v.trim();
   if (s.startsWith("-")) return { ok: false, error: `${EXPECTED}, not negative (got ${describe(v)})` };
-  if (PLAIN_NUMBER.test(s)) return { ok: true, seconds: Number(s) };
+  if (PLAIN_NUMBER.test(s)) return finiteSeconds(Number(s), v);
   if (s.length === 0) return { ok: false, error: `${EXPECTED} (got ${describe(v)})` };
 
   let seconds = 0;
@@ -49,7 +51,13 @@ export function parseDuration(v: unknown): DurationResult {
     while (s[pos] === " ") pos++;
   }
   // Floating sums like 0.1h + 500ms: keep whole milliseconds.
-  return { ok: true, seconds: Math.round(seconds * 1000) / 1000 };
+  return finiteSeconds(Math.round(seconds * 1000) / 1000, v);
+}
+
+/** Four hundred nines are digits, but not a duration: past double range they would read as Infinity. */
+function finiteSeconds(seconds: number, v: unknown): DurationResult {
+  if (!Number.isFinite(seconds)) return { ok: false, error: `${EXPECTED}; this one is too large (got ${describe(v)})` };
+  return { ok: true, seconds };
 }
 
 /** 60 -> "1m", 90 -> "1m30s", 5400 -> "1h30m", 0.5 -> "500ms", 0 -> "0s". Parses back with parseDuration. */

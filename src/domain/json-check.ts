@@ -1,4 +1,5 @@
 import { parseDuration } from "./duration.js";
+import { isCleanText, quoteText } from "../protocol/sanitize.js";
 
 // Shared by the plan and scenario validators: read fields out of untrusted
 // JSON and collect every problem (not just the first) as one line each:
@@ -21,15 +22,22 @@ export function isObject(v: unknown): v is JsonObject {
 export function describeValue(v: unknown): string {
   if (v === undefined) return "nothing";
   if (v === null) return "null";
-  if (typeof v === "string") return JSON.stringify(v.length > 60 ? v.slice(0, 59) + "…" : v);
+  // Quoted and cleaned: errors are printed as they are, and the value came from the file.
+  if (typeof v === "string") return quoteText(v, 60);
   if (typeof v === "number" || typeof v === "boolean") return String(v);
   if (Array.isArray(v)) return v.length === 0 ? "an empty list" : `a list of ${v.length}`;
   if (isObject(v)) return "an object";
   return typeof v;
 }
 
+/** A key that reads safely bare in a path: short, printable, no spaces, quotes or brackets. */
+const BARE_KEY = /^[^\s"'\\[\]]{1,64}$/;
+
 export function childPath(base: string, key: string | number): string {
   if (typeof key === "number") return `${base}[${key}]`;
+  // A key from the file is untrusted text: one holding spaces, controls or bidi
+  // characters is quoted like a value (rollouts[0]["\u001b]0;x"]), never printed raw.
+  if (!BARE_KEY.test(key) || !isCleanText(key)) return `${base}[${quoteText(key, 60)}]`;
   return base ? `${base}.${key}` : key;
 }
 

@@ -1,9 +1,31 @@
+import { sanitizeText } from "../protocol/sanitize.js";
 import type { Draft } from "./draft.js";
 
 // Lays the draft out; decides nothing. The output depends only on the draft
 // (no clock, no environment), so the same log gives byte-identical Markdown.
 // Sections follow the issue's order, after the SRE, PagerDuty and Atlassian
 // templates.
+
+/** What sanitizeText would change: C0 (line breaks included) and C1 controls, bidi and invisible characters, surrogates. */
+const NEEDS_CLEANING = /[\u0000-\u001F\u007F-\u009F\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2069\uFEFF\uD800-\uDFFF]/;
+
+/**
+ * The draft with every string cleaned as sanitizeText does, line breaks kept.
+ * Text from the log is cleaned where it is collected (clean.ts); this is the
+ * last line of defence for what reaches the document by another way (an id
+ * taken from the index, a sentence built around one), since the draft is
+ * pasted into wikis and tickets and printed to terminals.
+ */
+function cleanDraft<T>(v: T): T {
+  if (typeof v === "string") return (NEEDS_CLEANING.test(v) ? sanitizeText(v, { multiline: true, maxChars: Number.MAX_SAFE_INTEGER }) : v) as T;
+  if (Array.isArray(v)) return v.map((x) => cleanDraft(x)) as T;
+  if (v !== null && typeof v === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = cleanDraft(x);
+    return out as T;
+  }
+  return v;
+}
 
 /** Text from the log in a table cell: pipes and line breaks would end the cell; HTML would be rendered. */
 export function mdCell(s: string): string {
@@ -23,8 +45,15 @@ function escapeHtml(s: string): string {
   return s.replace(/&(?=[A-Za-z#][A-Za-z0-9]*;)/g, "&amp;").replace(/<(?=[A-Za-z/!?])/g, "&lt;");
 }
 
-/** An assertion as code: HTML is not rendered there, but a pipe would still end the cell. */
+/**
+ * An assertion as code: HTML is not rendered there, but a pipe would still end
+ * the cell. A backslash cannot be written in code inside a table: GFM splits
+ * the row before it reads code, so "\\|" there is an escaped backslash and a
+ * cell border. No assertion has one (the grammar has none), so text holding
+ * one is shown as plain, escaped text instead.
+ */
 function mdCode(s: string): string {
+  if (s.includes("\\")) return mdCell(s);
   return "`" + s.replace(/`/g, "'").replace(/\|/g, "\\|").replace(/\s*\r?\n\s*/g, " ") + "`";
 }
 
@@ -37,7 +66,8 @@ function bullets(items: string[]): string[] {
   return items.map((s) => `- ${mdInline(s)}`);
 }
 
-export function renderMarkdown(d: Draft): string {
+export function renderMarkdown(draft: Draft): string {
+  const d = cleanDraft(draft);
   const out: string[] = [];
   const h = d.header;
   out.push(`# Post-mortem: ${mdInline(h.title)}`, "");
@@ -184,5 +214,5 @@ export function renderMarkdown(d: Draft): string {
 
 /** The same content as data; keys in the draft's fixed construction order. */
 export function renderJson(d: Draft): string {
-  return JSON.stringify(d, null, 2) + "\n";
+  return JSON.stringify(cleanDraft(d), null, 2) + "\n";
 }

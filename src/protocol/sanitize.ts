@@ -4,7 +4,7 @@
 // passed through: ESC becomes ␛, so "\x1b]52;c;..." shows as "␛]52;c;..." and
 // cannot touch the clipboard, title, cursor or screen. Bidi overrides and
 // zero-width characters, which make text read differently from what it is,
-// are dropped.
+// are dropped, and so are combining marks past the 8th on one character.
 
 /** Longest text kept in one field; longer text is cut with an ellipsis. */
 export const MAX_TEXT_CHARS = 4096;
@@ -13,6 +13,14 @@ const BIDI_AND_INVISIBLE = /[\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2069\uFEFF
 // C0 (minus \n), DEL, C1. Tab is turned into a space first.
 const CONTROL = /[\u0000-\u0009\u000B-\u001F\u007F-\u009F]/g;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+/**
+ * Combining marks on one character past the first 8 ("Zalgo" text): no script
+ * stacks more, and thousands of them make one character that every width
+ * measurement and every terminal has to walk, frame after frame.
+ */
+export const MAX_COMBINING_MARKS = 8;
+const MARK_FLOOD = new RegExp(`(\\p{M}{${MAX_COMBINING_MARKS}})\\p{M}+`, "gu");
+const MARK_FLOOD_TEST = new RegExp(`\\p{M}{${MAX_COMBINING_MARKS + 1}}`, "u");
 
 function picture(ch: string): string {
   const c = ch.charCodeAt(0);
@@ -34,14 +42,26 @@ export function sanitizeText(input: string, opts: SanitizeOptions = {}): string 
   s = s.replace(LONE_SURROGATE, "\uFFFD");
   s = s.replace(/\r\n/g, "\n").replace(/\t/g, " ");
   if (!opts.multiline) s = s.replace(/\n/g, " ");
-  s = s.replace(BIDI_AND_INVISIBLE, "").replace(CONTROL, picture);
+  s = s.replace(BIDI_AND_INVISIBLE, "").replace(CONTROL, picture).replace(MARK_FLOOD, "$1");
   if (s.length > max) s = s.slice(0, max - 1) + "…";
   return s;
 }
 
+/**
+ * Untrusted text quoted inside an error message: JSON-quoted (so C0 controls
+ * read as \u001b and the extent is visible), cut to `maxChars` with "…", and
+ * what JSON leaves as it is (C1 controls, bidi and zero-width characters)
+ * cleaned. Error messages reach terminals and logs as they are, so any quote
+ * of a file's or a peer's text must go through here.
+ */
+export function quoteText(s: string, maxChars = 40): string {
+  const cut = s.length > maxChars ? s.slice(0, Math.max(0, maxChars - 1)) + "…" : s;
+  return sanitizeText(JSON.stringify(cut), { maxChars: maxChars * 6 + 8 });
+}
+
 /** True when the text holds nothing sanitizeText would change (cheap fast path). */
 export function isCleanText(s: string): boolean {
-  return !/[\u0000-\u001F\u007F-\u009F\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2069\uFEFF\uD800-\uDFFF]/.test(s) && s.length <= MAX_TEXT_CHARS;
+  return !/[\u0000-\u001F\u007F-\u009F\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2069\uFEFF\uD800-\uDFFF]/.test(s) && s.length <= MAX_TEXT_CHARS && !MARK_FLOOD_TEST.test(s);
 }
 
 /** Sanitize every string in a JSON value (keys too), returning a new value. */

@@ -1,4 +1,4 @@
-import { displayWidth, truncate } from "../render/width.js";
+import { displayWidth, oneLine, truncate } from "../render/width.js";
 
 // A screen line as styled pieces. Every line the cockpit draws goes through
 // fitSpans, so no line is ever wider than its pane: a wrapped line would push
@@ -22,12 +22,19 @@ export function span(text: string, style: Omit<Span, "text"> = {}): Span {
 
 export function spansWidth(spans: readonly Span[]): number {
   let w = 0;
-  for (const s of spans) w += displayWidth(s.text);
+  // Measured as fitSpans will draw it: on one line.
+  for (const s of spans) w += displayWidth(oneLine(s.text));
   return w;
 }
 
-/** Cut to `width` columns (the last kept piece ends with "…"); optionally pad with spaces to exactly `width`. */
-export function fitSpans(spans: readonly Span[], width: number, pad = false): Span[] {
+/**
+ * Cut to `width` columns (the last kept piece ends with "…"); optionally pad with spaces to exactly `width`.
+ * Line breaks and tabs in a piece become spaces first: notes, reasons and messages keep their
+ * line breaks in the store, and one in a span would make Ink draw two rows for one line,
+ * pushing the rest of the pane down over what is below.
+ */
+export function fitSpans(input: readonly Span[], width: number, pad = false): Span[] {
+  const spans = input.map((s) => (/[\r\n\t]/.test(s.text) ? { ...s, text: oneLine(s.text) } : s));
   const w = Math.max(0, Math.floor(width));
   const out: Span[] = [];
   let used = 0;

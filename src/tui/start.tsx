@@ -2,6 +2,7 @@ import { render, type Instance } from "ink";
 import { App } from "../../components/App.js";
 import type { CommandRequest, Connection } from "../client/connection.js";
 import type { CockpitStore } from "../store/cockpit-store.js";
+import { guardedStdin } from "./input-guard.js";
 import { anchoredStdout } from "./terminal.js";
 
 // Bootstrap of the terminal UI: alternate screen in, Ink app, and the terminal
@@ -105,7 +106,8 @@ export async function startCockpit(opts: StartOptions): Promise<number> {
         onQuit={() => finish(EXIT_CODES.quit)}
         {...(opts.onExportDraft ? { onExportDraft: opts.onExportDraft } : {})}
       />,
-      { stdout: anchoredStdout(stdout), stdin, stderr, incrementalRendering: true, maxFps: 15, patchConsole: false, exitOnCtrlC: false },
+      // guardedStdin: a pasted escape sequence Ink cannot parse would otherwise crash the cockpit (input-guard.ts).
+      { stdout: anchoredStdout(stdout), stdin: guardedStdin(stdin), stderr, incrementalRendering: true, maxFps: 15, patchConsole: false, exitOnCtrlC: false },
     );
     // A signal may have arrived between listening and rendering.
     if (finished) instance.unmount();
