@@ -108,6 +108,12 @@ describe("80x24", () => {
   });
 });
 
+/** Wait for the re-render a resize causes, on state rather than on a fixed delay (the machine may be loaded). */
+async function until(done: () => boolean, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!done() && Date.now() < end) await new Promise((res) => setTimeout(res, 10));
+}
+
 describe("large terminals and resizes", () => {
   it("fits 250x70 in 69 rows and uses two columns", async () => {
     const { store } = busyStore();
@@ -122,11 +128,11 @@ describe("large terminals and resizes", () => {
     const r = await mount(store, 160, 45);
     expectFits(r, 160, 45, "160x45");
     r.stdout.resize(80, 24);
-    await new Promise((res) => setTimeout(res, 10));
+    await until(() => !(r.lines().find((l) => l.includes("ROLLOUTS")) ?? "ALERTS").includes("ALERTS"));
     expectFits(r, 80, 24, "after shrinking");
     expect(r.lines().find((l) => l.includes("ROLLOUTS"))).not.toContain("ALERTS");
     r.stdout.resize(200, 60);
-    await new Promise((res) => setTimeout(res, 10));
+    await until(() => r.lines().length === 59);
     expectFits(r, 200, 60, "after growing");
     expect(r.lines().length).toBe(59);
   });
