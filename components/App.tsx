@@ -108,7 +108,7 @@ function Screen({ hasExport }: { hasExport: boolean }) {
 
   if (layout.tooSmall) {
     return (
-      <Box flexDirection="column" width={width} height={layout.height} overflow="hidden">
+      <Box flexDirection="column" width={width} height={layout.height} overflowY="hidden">
         <Header width={width} />
         <Line spans={[span(`Terminal ${columns}x${rows} is too small: the cockpit needs at least ${MIN_COLUMNS}x${MIN_ROWS}.`, { tone: "warn", bold: true })]} width={width} />
         <FooterBar width={width} lines={1} hasExport={hasExport} />
@@ -142,7 +142,7 @@ function Screen({ hasExport }: { hasExport: boolean }) {
       </Box>
     );
     middle = (
-      <Box flexDirection="column" height={middleHeight} overflow="hidden">
+      <Box flexDirection="column" height={middleHeight} overflowY="hidden">
         {confirm && (mode === "confirm" || mode === "reason") ? <ConfirmDialog confirm={confirm} width={width} editingReason={mode === "reason"} /> : null}
         {choose && mode === "choose" ? <ChooseList choose={choose} width={width} /> : null}
         {panes}
@@ -151,7 +151,7 @@ function Screen({ hasExport }: { hasExport: boolean }) {
   }
 
   return (
-    <Box flexDirection="column" width={width} height={layout.height} overflow="hidden">
+    <Box flexDirection="column" width={width} height={layout.height} overflowY="hidden">
       <Header width={width} />
       {layout.banner ? <StaleBanner width={width} /> : null}
       {middle}

@@ -41,7 +41,7 @@ export function HelpOverlay({ ctx, width, height }: { ctx: KeyContext; width: nu
   const all = helpLines(ctx);
   const lines = all.length > height ? [...all.slice(0, Math.max(0, height - 1)), [span(`  … ${all.length - height + 1} more lines: a taller terminal shows them`, { tone: "muted" })]] : all;
   return (
-    <Box flexDirection="column" height={height} overflow="hidden">
+    <Box flexDirection="column" height={height} overflowY="hidden">
       {lines.map((l, i) => (
         <Line key={i} spans={l} width={width} />
       ))}

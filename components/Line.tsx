@@ -64,7 +64,7 @@ export function Pane({ title, info = [], width, lines, focused, stale, children 
   if (info.length > 0) head.push(span(" "), ...info);
   if (stale) head.push(span(" · "), span("⚠ STALE", { tone: "bad", bold: true }));
   return (
-    <Box flexDirection="column" width={width} height={lines + 1} overflow="hidden">
+    <Box flexDirection="column" width={width} height={lines + 1} overflowY="hidden">
       <Line spans={head} width={width} />
       {lines > 0 ? children : null}
     </Box>

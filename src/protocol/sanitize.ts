@@ -60,7 +60,12 @@ export function quoteText(s: string, maxChars = 40): string {
 }
 
 /** True when the text holds nothing sanitizeText would change (cheap fast path). */
+/** Printable ASCII only: nearly every id, metric and sentence on the wire. */
+const PRINTABLE_ASCII = /^[\x20-\x7E]*$/;
+
 export function isCleanText(s: string): boolean {
+  // One cheap test for the common case, before the Unicode-aware ones.
+  if (s.length <= MAX_TEXT_CHARS && PRINTABLE_ASCII.test(s)) return true;
   return !/[\u0000-\u001F\u007F-\u009F\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2069\uFEFF\uD800-\uDFFF]/.test(s) && s.length <= MAX_TEXT_CHARS && !MARK_FLOOD_TEST.test(s);
 }
 

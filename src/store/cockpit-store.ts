@@ -176,6 +176,8 @@ export function createCockpitStore(opts: CockpitStoreOptions): CockpitStore {
 
   // ---- the working copy: mutated by ingest, published by flush -------------------
   let connection = initial.connection;
+  /** newest seq applied; published into connection.lastSeq at flush (one copy per flush, not per event) */
+  let lastSeq = initial.connection.lastSeq;
   let state = initial.state;
   let timeline = initial.timeline;
   // Events wait here undescribed: describing costs more than folding, and only
@@ -189,6 +191,22 @@ export function createCockpitStore(opts: CockpitStoreOptions): CockpitStore {
   let flushTimer: ReturnType<typeof setTimeout> | undefined;
   let lastFlushAt = -Infinity;
   let disposed = false;
+
+  /**
+   * A command's state is what a person is waiting to see after a key press:
+   * publish it on the next turn of the event loop instead of waiting out the
+   * batching interval (the events around it are still batched).
+   */
+  function markUrgent(): void {
+    dirty = true;
+    if (disposed) return;
+    if (flushTimer !== undefined) clearTimeout(flushTimer);
+    flushTimer = setTimeout(() => {
+      flushTimer = undefined;
+      flush();
+    }, 0);
+    flushTimer.unref?.();
+  }
 
   function markDirty(): void {
     dirty = true;
@@ -245,7 +263,7 @@ export function createCockpitStore(opts: CockpitStoreOptions): CockpitStore {
       if (commands[i]!.id === id) {
         commands[i] = f(commands[i]!);
         commandsChanged = true;
-        markDirty();
+        markUrgent();
         return;
       }
     }
@@ -257,6 +275,10 @@ export function createCockpitStore(opts: CockpitStoreOptions): CockpitStore {
       flushTimer = undefined;
     }
     const t = now();
+    if (connection.lastSeq !== lastSeq) {
+      connection = { ...connection, lastSeq };
+      dirty = true;
+    }
     expireCommands(t);
     const prev = store.getState();
     if (!dirty && !commandsChanged && t === prev.now) return;
@@ -317,12 +339,12 @@ export function createCockpitStore(opts: CockpitStoreOptions): CockpitStore {
     snapshot(msg) {
       // The snapshot is the truth as of its seq; series and timeline are history and stay.
       state = msg.state;
-      connection = { ...connection, lastSeq: msg.seq };
+      lastSeq = msg.seq;
       markDirty();
     },
     event(e) {
-      if (e.seq <= connection.lastSeq) return; // seen already (resume overlap): never shown twice
-      connection = { ...connection, lastSeq: e.seq };
+      if (e.seq <= lastSeq) return; // seen already (resume overlap): never shown twice
+      lastSeq = e.seq;
       if (e.type === "sli.sample") {
         ingestSample(e as CockpitEvent<"sli.sample">);
       } else {
@@ -355,7 +377,8 @@ export function createCockpitStore(opts: CockpitStoreOptions): CockpitStore {
       }
       // These two always exist: an undefined in a patch cannot take them away.
       next.url = next.url ?? connection.url;
-      next.lastSeq = next.lastSeq ?? connection.lastSeq;
+      if (patch.lastSeq !== undefined) lastSeq = patch.lastSeq;
+      next.lastSeq = lastSeq;
       connection = next;
       markDirty();
     },
@@ -371,7 +394,7 @@ export function createCockpitStore(opts: CockpitStoreOptions): CockpitStore {
         sentAt: now(),
       });
       commandsChanged = true;
-      markDirty();
+      markUrgent();
     },
     commandUnknown(id, message) {
       updateCommand(id, (c) => (c.status === "pending" || c.status === "timeout" ? { ...c, status: "unknown", message } : c));

@@ -107,7 +107,7 @@ export async function startCockpit(opts: StartOptions): Promise<number> {
         {...(opts.onExportDraft ? { onExportDraft: opts.onExportDraft } : {})}
       />,
       // guardedStdin: a pasted escape sequence Ink cannot parse would otherwise crash the cockpit (input-guard.ts).
-      { stdout: anchoredStdout(stdout), stdin: guardedStdin(stdin), stderr, incrementalRendering: true, maxFps: 15, patchConsole: false, exitOnCtrlC: false },
+      { stdout: anchoredStdout(stdout), stdin: guardedStdin(stdin), stderr, incrementalRendering: true, maxFps: 20, patchConsole: false, exitOnCtrlC: false },
     );
     // A signal may have arrived between listening and rendering.
     if (finished) instance.unmount();
