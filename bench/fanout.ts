@@ -292,6 +292,9 @@ export interface FanoutRun {
   /** deliveries measured / deliveries expected (1 = every client got every event of its tenant) */
   completeness: number;
   lagMs: { p50: number; p90: number; p99: number; max: number };
+  /** the parts of the lag: handed to the log -> fdatasync done, -> handed to every client socket (the server's fan-out) */
+  durableMs: { p50: number; p99: number };
+  fannedOutMs: { p50: number; p99: number };
   backendRssMB: { start: number; peak: number; end: number };
   /** share of one CPU core the backend used during the measured window */
   backendCpu: number;
@@ -311,18 +314,37 @@ function histPercentile(hist: number[], total: number, p: number): number {
   return hist.length - 1;
 }
 
+function partOf(hist: number[]): { p50: number; p99: number } {
+  const total = hist.reduce((a, b) => a + b, 0);
+  return { p50: histPercentile(hist, total, 50), p99: histPercentile(hist, total, 99) };
+}
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const rssMB = () => process.memoryUsage().rss / 2 ** 20;
 
 export async function runFanout(config: FanoutConfig): Promise<FanoutRun> {
   const dir = mkdtempSync(join(config.dataDir ?? tmpdir(), "cockpit-fanout-"));
   const { log } = await EventLog.open(dir);
+  // Where the time goes: one listener before the server's (the batch is
+  // durable) and one after it (every client's frame handed to its socket).
+  const window = { from: Infinity, until: -Infinity };
+  const durableHist = new Array<number>(LAG_BUCKETS).fill(0);
+  const fannedOutHist = new Array<number>(LAG_BUCKETS).fill(0);
+  const stamp = (hist: number[]) => (events: CockpitEvent[]) => {
+    const now = Date.now();
+    for (const e of events) {
+      const writtenAt = (e.data as { writtenAt?: number }).writtenAt;
+      if (typeof writtenAt === "number" && writtenAt >= window.from && writtenAt < window.until) hist[Math.min(LAG_BUCKETS - 1, now - writtenAt)]! += 1;
+    }
+  };
+  log.onAppend(stamp(durableHist));
   const tenantNames = Array.from({ length: config.tenants }, (_, i) => tenantName(i));
   const tokens = createTokenTable(tenantNames.map((t, i) => ({ sha256: hashToken(tokenOf(i)), name: `viewer-${i}`, role: "viewer" as const, tenant: t })));
   let server: RunningServer | null = null;
   const workers: ReturnType<typeof startWorker>[] = [];
   try {
     server = await startServer({ backend: new SyntheticBackend(log, tenantNames), tokens, serverName: "fanout-bench", port: 0 });
+    log.onAppend(stamp(fannedOutHist));
     const per = Math.ceil(config.clients / config.workers);
     for (let w = 0; w < config.workers; w++) {
       const first = w * per;
@@ -335,6 +357,8 @@ export async function runFanout(config: FanoutConfig): Promise<FanoutRun> {
     // The window is fixed before the first event, so every process agrees on it.
     const from = Date.now() + config.warmupSeconds * 1000;
     const until = from + config.seconds * 1000;
+    window.from = from;
+    window.until = until;
     for (const w of workers) w.proc.send({ type: "measure", from, until } satisfies ParentMsg);
     const source = startSource(log, config.tenants, config.rate, { from, until });
     await sleep(from - Date.now());
@@ -371,6 +395,8 @@ export async function runFanout(config: FanoutConfig): Promise<FanoutRun> {
       deliveriesPerSecond: measured / config.seconds,
       completeness: expected === 0 ? 0 : measured / expected,
       lagMs: { p50: histPercentile(hist, measured, 50), p90: histPercentile(hist, measured, 90), p99: histPercentile(hist, measured, 99), max },
+      durableMs: partOf(durableHist),
+      fannedOutMs: partOf(fannedOutHist),
       backendRssMB: { start: rssStart, peak: rssPeak, end: rssMB() },
       backendCpu: (cpu.user + cpu.system) / 1000 / (config.seconds * 1000),
       repeats: reports.reduce((a, r) => a + r.repeats, 0),
@@ -394,6 +420,8 @@ function checksOf(runs: FanoutRun[]): Check[] {
     const name = `${c.clients} clients, ${c.rate} ev/s, ${c.tenants} tenant${c.tenants === 1 ? "" : "s"}`;
     const intact = r.repeats === 0 && r.outOfOrder === 0 && r.connected === c.clients && Object.keys(r.closes).length === 0;
     out.push(check(`${name}: lag p50`, r.lagMs.p50, "ms", "", null));
+    out.push(check(`${name}: of which fdatasync p50/p99`, r.durableMs.p50, "ms", `p99 ${r.durableMs.p99} ms`, null));
+    out.push(check(`${name}: of which + server fan-out p50/p99`, r.fannedOutMs.p50, "ms", `p99 ${r.fannedOutMs.p99} ms`, null));
     out.push(check(`${name}: lag p99`, r.lagMs.p99, "ms", c.target ? `< ${TARGET_P99_MS} ms` : "(comparison, no target)", c.target ? r.lagMs.p99 < TARGET_P99_MS && intact : null));
     out.push(check(`${name}: deliveries`, r.deliveriesPerSecond, "/s", "every event to every client of its tenant", c.target ? r.completeness > 0.999 && intact : null));
     out.push(check(`${name}: backend RSS peak`, r.backendRssMB.peak, "MB", "", null));
@@ -410,6 +438,7 @@ export async function fanoutResult(runs: FanoutConfig[] = STANDARD_RUNS): Promis
   }
   const notes = [
     "lag: from handing the event to the event log (before its fdatasync) to a client having parsed the frame; 1 ms resolution, one machine's clock",
+    "of which: handed to the log -> fdatasync done (durable), and -> every client's frame handed to its socket (after the server's fan-out); the rest is the kernel and the client",
     `backend (event log + server) in this process, clients in ${runs[0]?.workers ?? 2} child processes on the same ${cpus().length} CPUs`,
     ...results.map(
       (r) =>

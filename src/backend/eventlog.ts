@@ -97,6 +97,8 @@ function nextStep(code: string | undefined): string {
       return "make the data directory writable, then retry";
     case "EIO":
       return "check the disk (dmesg), then retry";
+    case "EFBIG":
+      return "the log reached the largest file this process may write (ulimit -f) or the file system allows; raise the limit or move the data directory, then retry";
     default:
       return "check the disk and the data directory, then retry";
   }
@@ -374,7 +376,13 @@ export class EventLog {
   private remember(event: CockpitEvent): void {
     if (this.keepInMemory === 0) return;
     this.recent.push(event);
-    if (this.recent.length - this.recentStart > this.keepInMemory) this.recentStart += 1;
+    if (this.recent.length - this.recentStart > this.keepInMemory) {
+      // Let the event that leaves the window go now: until the next compaction
+      // its slot would keep it (and the wire frame the server caches for it)
+      // alive, doubling the window's memory.
+      (this.recent as Array<CockpitEvent | undefined>)[this.recentStart] = undefined;
+      this.recentStart += 1;
+    }
     // Compact now and then rather than shift() per event (O(n) each).
     if (this.recentStart >= 1024 && this.recentStart >= this.keepInMemory) {
       this.recent.splice(0, this.recentStart);

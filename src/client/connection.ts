@@ -95,6 +95,8 @@ export const DEFAULT_COMMAND_CAPACITY = 64;
 export const DEFAULT_COMMAND_RETRY_MS = 60_000;
 /** How long close() waits for the close handshake before cutting the socket. */
 const CLOSE_GRACE_MS = 1_000;
+/** A resent command the backend refused for rate goes again after this long. */
+export const RATE_LIMITED_RESEND_MS = 1_000;
 
 /** One socket and what this client knows about it. */
 interface Link {
@@ -146,6 +148,9 @@ export function connect(opts: ConnectOptions): Connection {
   let lastFrameAt: number | undefined;
   let failedAttempts = 0;
   let retryTimer: NodeJS.Timeout | null = null;
+  /** resent commands the backend refused for rate, to send again (see onReject) */
+  const rateLimited = new Set<string>();
+  let resendTimer: NodeJS.Timeout | null = null;
   /** closed by the caller or failed: no more sockets */
   let stopped = false;
   let stopReason = "";
@@ -273,8 +278,7 @@ export function connect(opts: ConnectOptions): Connection {
         store.ingest.ack(msg);
         return;
       case "reject":
-        outbox.settle(msg.id);
-        store.ingest.reject(msg);
+        onReject(msg);
         return;
       case "pong": {
         const rtt = now() - msg.t;
@@ -286,6 +290,50 @@ export function connect(opts: ConnectOptions): Connection {
         return;
       }
     }
+  }
+
+  function onReject(msg: Extract<ServerMsg, { type: "reject" }>): void {
+    const p = outbox.get(msg.id);
+    // The rate limit answers a frame, not the command: a resent command may
+    // have run on its first send (its ack lost with the connection), and a
+    // queued one was not sent by the person at this rate. Only a command sent
+    // once, the moment it was made, has "rate_limited" as its outcome; the
+    // others stay pending and go again shortly, so the original answer comes back.
+    if (msg.code === "rate_limited" && p !== undefined && !(p.sentAtOnce && p.sends === 1) && !stopped) {
+      rateLimited.add(msg.id);
+      scheduleRateLimitedResend();
+      return;
+    }
+    outbox.settle(msg.id);
+    store.ingest.reject(msg);
+  }
+
+  function scheduleRateLimitedResend(): void {
+    if (resendTimer !== null) return;
+    resendTimer = setTimeout(() => {
+      resendTimer = null;
+      const l = link;
+      // Not live: the next welcome sends every pending command again anyway.
+      if (stopped || !l || !l.live) return;
+      const cutoff = now() - commandRetryMs;
+      for (const id of [...rateLimited]) {
+        rateLimited.delete(id);
+        const p = outbox.get(id);
+        if (!p) continue;
+        if (p.createdAt <= cutoff) {
+          outbox.settle(id);
+          store.ingest.commandUnknown(id, "outcome unknown: the backend kept refusing its resend (rate limited); check the timeline before giving it again");
+          continue;
+        }
+        sendCommand(l, p);
+      }
+    }, RATE_LIMITED_RESEND_MS);
+  }
+
+  function stopResends(): void {
+    if (resendTimer !== null) clearTimeout(resendTimer);
+    resendTimer = null;
+    rateLimited.clear();
   }
 
   function onWelcome(l: Link, msg: Extract<ServerMsg, { type: "welcome" }>): void {
@@ -317,6 +365,7 @@ export function connect(opts: ConnectOptions): Connection {
           : "not sent: the connection was down too long; give the command again if it is still needed",
       );
     }
+    stopResends(); // every pending command goes now
     for (const p of outbox.pending()) sendCommand(l, p);
   }
 
@@ -364,6 +413,7 @@ export function connect(opts: ConnectOptions): Connection {
     stopReason = error;
     if (retryTimer) clearTimeout(retryTimer);
     retryTimer = null;
+    stopResends();
     const l = link;
     link = null;
     if (l) {
@@ -409,7 +459,10 @@ export function connect(opts: ConnectOptions): Connection {
     }
     const l = link;
     const pending = outbox.get(id);
-    if (l && l.live && pending) sendCommand(l, pending);
+    if (l && l.live && pending) {
+      pending.sentAtOnce = true;
+      sendCommand(l, pending);
+    }
     return id;
   }
 
@@ -420,6 +473,7 @@ export function connect(opts: ConnectOptions): Connection {
     stopReason = "the connection was closed";
     if (retryTimer) clearTimeout(retryTimer);
     retryTimer = null;
+    stopResends();
     const l = link;
     link = null;
     if (!wasStopped) {

@@ -12,6 +12,11 @@ export interface PendingCommand {
   readonly createdAt: number;
   /** frames written for it so far (0: still queued) */
   sends: number;
+  /**
+   * sent the moment it was made, on a live connection (not queued, not a
+   * retry): only then is a rate_limited answer the command's own outcome
+   */
+  sentAtOnce?: boolean;
 }
 
 export class CommandOutbox {
