@@ -1,23 +1,30 @@
-import { parseAssertion, type Assertion } from "../domain/assertion.js";
+import { evaluateAssertion, parseAssertion, type Assertion } from "../domain/assertion.js";
+import { formatDurationShort } from "../domain/duration.js";
 import { BurnRateTracker } from "../domain/burnrate.js";
 import { applyEvent, emptyState } from "../domain/fold.js";
 import { GateTracker } from "../domain/gate.js";
-import type { Plan, RolloutPlan } from "../domain/plan-types.js";
+import type { CommandSpec, Plan, RingPlan, RolloutPlan } from "../domain/plan-types.js";
 import { checkCommand } from "../domain/transitions.js";
 import type {
   Actor,
   CockpitEvent,
   CockpitState,
   CommandMsg,
+  CommandRunData,
+  CommandStep,
   EventDataMap,
   EventDraft,
   EventType,
   RejectCode,
+  RingState,
   RolloutState,
   Session,
   Severity,
 } from "../protocol/types.js";
+import type { CommandVars } from "./actuators/placeholders.js";
+import type { CommandOutcome } from "./actuators/runner.js";
 import type { RingExposure } from "./fleet.js";
+import { ALERTMANAGER_SOURCE, type ExternalAlert } from "./sources/alertmanager.js";
 
 // The rollout engine for one tenant. It is event-sourced: `apply` is the only
 // way its state changes, and it is called with each event after the log made
@@ -39,6 +46,13 @@ interface Gate {
   assertion: Assertion;
   tracker: GateTracker;
   last: { value: number | null; threshold: number | null; consecutive: number; noData: boolean } | null;
+  /**
+   * The evidence behind a green gate: the current unbroken run of readings with
+   * data (a "no data" reading or a missed interval breaks it). A ring is only
+   * promoted when each gate's run is long enough that the gate could have
+   * breached within it: no promotion on missing evidence.
+   */
+  run: { since: number; lastSeen: number; count: number } | null;
 }
 
 interface RingRuntime {
@@ -53,9 +67,10 @@ interface RingRuntime {
 interface RolloutRuntime {
   plan: RolloutPlan;
   rings: Map<string, RingRuntime>;
+  /** when a rollback without commands counts as done; null while commands do the work */
   rollbackDueAt: number | null;
-  /** the rollback under way: its scope and whether the engine started it */
-  rollback: { scope: string[]; automatic: boolean } | null;
+  /** the rollback under way: its scope, whether the engine started it, and rings whose rollback command succeeded */
+  rollback: { scope: string[]; automatic: boolean; done: Set<string> } | null;
   autoRollbacks: number[];
   endedAt: number | null;
   killEngagedAt: number | null;
@@ -73,6 +88,17 @@ export interface SampleReading {
 export type CommandResult =
   | { kind: "apply"; drafts: EventDraft[] }
   | { kind: "reject"; code: RejectCode; message: string; drafts: EventDraft[] };
+
+/** One of the plan's commands that should run now; the core runs it outside its serial queue. */
+export interface ActionRequest {
+  /** runs on one lane happen one at a time (a rollout's apply and rollback never overlap) */
+  lane: string;
+  step: CommandStep;
+  rollout: string;
+  ring: string;
+  spec: CommandSpec;
+  vars: CommandVars;
+}
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
@@ -95,9 +121,12 @@ export class TenantEngine {
   private readonly engineAlerts = new Map<string, string>();
   private incidentCount = 0;
 
+  /** alert id -> labels, for alerts that came from Alertmanager (an ack may silence them there) */
+  private readonly externalLabels = new Map<string, Record<string, string>>();
+
   constructor(
     readonly plan: Plan,
-    private readonly opts: { burnWindowScale: number; epoch: number },
+    private readonly opts: { burnWindowScale: number; epoch: number; sampleEveryMs?: number },
   ) {
     for (const r of plan.rollouts) {
       this.runtimes.set(r.id, { plan: r, rings: new Map(), rollbackDueAt: null, rollback: null, autoRollbacks: [], endedAt: null, killEngagedAt: null });
@@ -127,7 +156,7 @@ export class TenantEngine {
     for (const text of ringPlan?.slos ?? []) {
       const parsed = parseAssertion(text);
       if (!parsed.ok) continue; // plans are validated on load; a log from an older plan may differ
-      gates.push({ assertion: parsed.assertion, tracker: new GateTracker(parsed.assertion, { breachAfter: rt.plan.breachAfter }), last: null });
+      gates.push({ assertion: parsed.assertion, tracker: new GateTracker(parsed.assertion, { breachAfter: rt.plan.breachAfter }), last: null, run: null });
     }
     return gates;
   }
@@ -146,6 +175,8 @@ export class TenantEngine {
         rr.startedAt = t;
         rr.mitigatedAt = null;
         rr.gates = this.freshGates(rt, String(d.ring));
+        // The ring is watched from its start: a first reading within one interval continues this run.
+        for (const g of rr.gates) g.run = { since: t, lastSeen: t, count: 0 };
         rr.burn = rt.plan.errorBudget
           ? new BurnRateTracker({ objectivePercent: rt.plan.errorBudget.objective, windowScale: this.opts.burnWindowScale })
           : null;
@@ -162,6 +193,7 @@ export class TenantEngine {
           if (g.assertion.metric !== d.metric) continue;
           const tr = g.tracker.observe(t, value, baseline);
           if (tr) g.last = { value: round6(tr.value), threshold: round6(tr.threshold), consecutive: tr.consecutive, noData: tr.noData };
+          this.noteEvidence(g, t, value, baseline);
         }
         if (rr.burn && rt.plan.errorBudget?.metric === d.metric) {
           for (const b of rr.burn.observe(t, value)) {
@@ -173,9 +205,21 @@ export class TenantEngine {
       }
       case "rollout.rollback_started":
         if (rt) {
-          rt.rollbackDueAt = t + ROLLBACK_SECONDS * 1000;
-          rt.rollback = { scope: (d.scope as string[]) ?? [], automatic: Boolean(d.automatic) };
+          const scope = [...((d.scope as string[]) ?? [])];
+          rt.rollback = { scope, automatic: Boolean(d.automatic), done: new Set() };
+          // With rollback commands, the rollback is done when they succeeded, not after a while.
+          rt.rollbackDueAt = this.rollbackCommanded(rt, scope) ? null : t + ROLLBACK_SECONDS * 1000;
           if (d.automatic) rt.autoRollbacks.push(t);
+        }
+        break;
+      case "command.executed":
+        if (rt && rt.rollback && e.ring) {
+          if (d.step === "rollback") rt.rollback.done.add(e.ring);
+          if (d.step === "apply" && !rt.rollback.scope.includes(e.ring)) {
+            // The ring took the new version while the rollback was under way: it must go back too.
+            rt.rollback.scope.push(e.ring);
+            if (this.rollbackCommanded(rt, rt.rollback.scope)) rt.rollbackDueAt = null;
+          }
         }
         break;
       case "rollout.rolled_back":
@@ -212,11 +256,13 @@ export class TenantEngine {
       case "alert.firing": {
         const key = (d.labels as Record<string, string> | undefined)?.key;
         if (key && e.actor.kind === "engine" && e.alert) this.engineAlerts.set(key, e.alert);
+        if (d.source === ALERTMANAGER_SOURCE && e.alert) this.externalLabels.set(e.alert, { ...((d.labels as Record<string, string>) ?? {}) });
         break;
       }
       case "alert.resolved": {
         const key = (d.labels as Record<string, string> | undefined)?.key;
         if (key && e.actor.kind === "engine") this.engineAlerts.delete(key);
+        if (e.alert) this.externalLabels.delete(e.alert);
         break;
       }
       case "incident.declared":
@@ -301,7 +347,8 @@ export class TenantEngine {
     if (p.errorBudget) data.errorBudget = { metric: p.errorBudget.metric, objective: p.errorBudget.objective };
     const first = p.rings[0];
     const out: EventDraft[] = [this.draft(now, "rollout.created", data, { rollout: p.id })];
-    if (first) out.push(...this.startRing(p.id, first.name, first.traffic, first.bakeSeconds, now));
+    // A ring with an apply command starts when the command succeeded (see actions()).
+    if (first && !first.apply) out.push(...this.startRing(p.id, first.name, first.traffic, first.bakeSeconds, now));
     return out;
   }
 
@@ -320,7 +367,10 @@ export class TenantEngine {
     const opt = { rollout: r.id, ring: cur.name, ...(cause ?? {}) };
     const out: EventDraft[] = [this.draft(now, "ring.completed", { ring: cur.name, traffic: cur.traffic }, opt)];
     const next = r.rings[idx + 1];
-    if (next) out.push(...this.startRing(r.id, next.name, next.traffic, next.bakeSeconds ?? 0, now).map((d) => ({ ...d, ...(cause ?? {}) })));
+    const nextPlan = next ? this.runtimes.get(r.id)?.plan.rings.find((g) => g.name === next.name) : undefined;
+    if (next && nextPlan?.apply) {
+      // started by its apply command, once that succeeded (see actions())
+    } else if (next) out.push(...this.startRing(r.id, next.name, next.traffic, next.bakeSeconds ?? 0, now).map((d) => ({ ...d, ...(cause ?? {}) })));
     else out.push(this.draft(now, "rollout.completed", { version: r.version }, { rollout: r.id, ...(cause ?? {}) }));
     return out;
   }
@@ -337,6 +387,7 @@ export class TenantEngine {
     if (r.killSwitch?.engaged) return [];
     const rr = rt.rings.get(ring.name);
     if (rr && rr.gates.some((g) => g.tracker.state === "breached")) return [];
+    if (rr && rr.gates.some((g) => !this.hasEvidence(g, now, rt.plan.breachAfter))) return [];
     return this.completeRing(r, now);
   }
 
@@ -353,7 +404,9 @@ export class TenantEngine {
         const last = g.last ?? { value: null, threshold: null, consecutive: 0, noData: false };
         const threshold = last.threshold ?? 0;
         if (g.tracker.state === "breached" && !listed.has(text)) {
-          const evidence = last.noData ? "no data" : `${fmt(last.value)} ${g.assertion.op === "<" || g.assertion.op === "<=" ? ">" : "<"} ${fmt(threshold)}`;
+          const evidence = last.noData
+            ? `no data ${g.assertion.forSeconds !== null ? `for ${formatDurationShort(g.assertion.forSeconds)}` : `in ${last.consecutive} checks in a row`}: the SLI source returned nothing for this ring`
+            : `${fmt(last.value)} ${g.assertion.op === "<" || g.assertion.op === "<=" ? ">" : "<"} ${fmt(threshold)}`;
           out.push(
             this.draft(now, "slo.breached", { ring: ring.name, assertion: text, value: last.value, threshold, consecutive: last.consecutive }, { rollout: r.id, ring: ring.name }),
           );
@@ -457,6 +510,223 @@ export class TenantEngine {
     };
     if (reason) data.reason = reason;
     return [this.draft(now, "rollout.rollback_started", data, { rollout: r.id, ...cause })];
+  }
+
+  // ---- evidence: no promotion without it --------------------------------------------
+
+  /** A reading older than this (2.5 sample intervals: one missed reading is tolerated) is stale. */
+  private staleMs(): number {
+    return (this.opts.sampleEveryMs ?? 5_000) * 2.5;
+  }
+
+  private noteEvidence(g: Gate, t: number, value: number | null, baseline: number | null): void {
+    if (evaluateAssertion(g.assertion, value, baseline).status === "no_data") {
+      g.run = null;
+      return;
+    }
+    if (g.run !== null && t - g.run.lastSeen <= this.staleMs()) g.run = { since: g.run.since, lastSeen: t, count: g.run.count + 1 };
+    else g.run = { since: t, lastSeen: t, count: 1 };
+  }
+
+  /** The gate has seen enough recent data to have breached if the SLO were broken: as much as the gate itself needs. */
+  private hasEvidence(g: Gate, now: number, breachAfter: number): boolean {
+    const run = g.run;
+    if (run === null || run.count === 0 || now - run.lastSeen > this.staleMs()) return false;
+    if (g.assertion.forSeconds !== null) return run.count >= 2 && now - run.since >= g.assertion.forSeconds * 1000;
+    return run.count >= breachAfter;
+  }
+
+  // ---- acting on the world: the plan's commands -------------------------------------
+
+  private rollbackCommanded(rt: RolloutRuntime, scope: readonly string[]): boolean {
+    return scope.some((name) => rt.plan.rings.some((g) => g.name === name && g.rollback !== undefined));
+  }
+
+  /** The ring that waits for its apply command: the next one, with nothing else in flight. */
+  private awaitingApply(rt: RolloutRuntime, r: RolloutState): { ring: RingState; plan: RingPlan } | null {
+    if (r.state !== "pending" && r.state !== "progressing") return null;
+    if (r.rings.some((g) => g.state === "progressing" || g.state === "baking" || g.state === "rolled_back")) return null;
+    let lastDone = -1;
+    r.rings.forEach((g, i) => {
+      if (g.state === "completed") lastDone = i;
+    });
+    const ring = r.rings[lastDone + 1];
+    if (!ring || ring.state !== "pending") return null;
+    const plan = rt.plan.rings.find((g) => g.name === ring.name);
+    return plan?.apply ? { ring, plan } : null;
+  }
+
+  /** The values a command's placeholders are filled with. */
+  commandVars(rolloutId: string, step: CommandStep, ringName: string | null): CommandVars | null {
+    const rt = this.runtimes.get(rolloutId);
+    if (!rt) return null;
+    const r = this.rollout(rolloutId);
+    const p = rt.plan;
+    const ring = ringName ?? r?.ring ?? "";
+    const traffic = r?.rings.find((g) => g.name === ring)?.traffic ?? p.rings.find((g) => g.name === ring)?.traffic;
+    return {
+      step,
+      tenant: this.tenant,
+      rollout: p.id,
+      service: p.service,
+      version: p.version,
+      previousVersion: p.previousVersion,
+      ring,
+      traffic: traffic === undefined ? "" : String(traffic),
+      flag: p.killSwitch?.flag ?? "",
+    };
+  }
+
+  /**
+   * Commands the plan says should run now: the next ring's apply (it starts
+   * taking traffic only once that succeeded), or the rollback of each ring in
+   * a rollback's scope, widest ring first. At most one per rollout; nothing
+   * while paused (a failed command pauses, so it is not retried in a loop).
+   */
+  actions(_now: number): ActionRequest[] {
+    const out: ActionRequest[] = [];
+    for (const [id, rt] of this.runtimes) {
+      const r = this.rollout(id);
+      if (!r) continue;
+      if (r.state === "rolling_back" && rt.rollback) {
+        const rb = rt.rollback;
+        const order = [...rt.plan.rings].reverse();
+        const next = order.find((g) => g.rollback !== undefined && rb.scope.includes(g.name) && !rb.done.has(g.name));
+        if (next?.rollback) {
+          const vars = this.commandVars(id, "rollback", next.name);
+          if (vars) out.push({ lane: id, step: "rollback", rollout: id, ring: next.name, spec: next.rollback, vars });
+        }
+        continue;
+      }
+      const waiting = this.awaitingApply(rt, r);
+      if (waiting?.plan.apply) {
+        const vars = this.commandVars(id, "apply", waiting.ring.name);
+        if (vars) out.push({ lane: id, step: "apply", rollout: id, ring: waiting.ring.name, spec: waiting.plan.apply, vars });
+      }
+    }
+    return out;
+  }
+
+  /** command.executed / command.failed for one run, as the log keeps it. */
+  commandRunDrafts(now: number, step: CommandStep, result: CommandOutcome, refs: Partial<EventDraft>): EventDraft[] {
+    const base: CommandRunData = { step, argv: result.argv, exitCode: result.exitCode, outputTail: result.outputTail, durationMs: result.durationMs };
+    if (result.status !== undefined) base.status = result.status;
+    if (result.ok) return [this.draft(now, "command.executed", base, refs)];
+    return [this.draft(now, "command.failed", { ...base, reason: result.reason ?? "failed" }, refs)];
+  }
+
+  /** What an engine-driven run (apply, rollback) leads to, judged on the state when it ended. */
+  actionOutcome(req: ActionRequest, result: CommandOutcome, now: number): EventDraft[] {
+    const rt = this.runtimes.get(req.rollout);
+    const r = this.rollout(req.rollout);
+    const out = this.commandRunDrafts(now, req.step, result, { rollout: req.rollout, ring: req.ring });
+    if (!rt || !r) return out;
+    const ring = r.rings.find((g) => g.name === req.ring);
+    if (req.step === "apply") {
+      if (!result.ok) {
+        if (r.state === "pending" || r.state === "progressing") {
+          const reason = `apply for ${req.ring} failed (${result.reason ?? "failed"}); ${req.ring} was not started. Fix the cause, then resume to run it again`;
+          out.push(this.draft(now, "rollout.paused", { reason, automatic: true }, { rollout: r.id, ring: req.ring }));
+        }
+        return out;
+      }
+      // The ring runs the new version now. While paused it still counts as started
+      // (and bakes in full on resume); during a rollback, applying it joined the rollback's scope.
+      if (ring && ring.state === "pending" && (r.state === "pending" || r.state === "progressing" || r.state === "paused")) {
+        out.push(...this.startRing(r.id, ring.name, ring.traffic, ring.bakeSeconds ?? 0, now));
+      }
+      return out;
+    }
+    if (req.step === "rollback" && r.state === "rolling_back" && rt.rollback) {
+      const rb = rt.rollback;
+      if (!result.ok) {
+        const reason = `rollback of ${req.ring} to ${r.previousVersion} failed (${result.reason ?? "failed"}); ${req.ring} may still run ${r.version}. Fix the cause, then roll back again`;
+        out.push(this.draft(now, "rollout.paused", { reason, automatic: true }, { rollout: r.id, ring: req.ring }));
+        return out;
+      }
+      const done = new Set([...rb.done, req.ring]);
+      const pending = rt.plan.rings.filter((g) => g.rollback !== undefined && rb.scope.includes(g.name) && !done.has(g.name));
+      if (pending.length === 0) {
+        out.push(this.draft(now, "rollout.rolled_back", { fromVersion: r.version, toVersion: r.previousVersion, scope: rb.scope, automatic: rb.automatic }, { rollout: r.id }));
+      }
+    }
+    return out;
+  }
+
+  /** The kill switch's engage/release command, when the plan names one. */
+  killSwitchAction(rolloutId: string, action: "kill_switch" | "release_kill_switch"): ActionRequest | null {
+    const rt = this.runtimes.get(rolloutId);
+    const spec = action === "kill_switch" ? rt?.plan.killSwitch?.engage : rt?.plan.killSwitch?.release;
+    if (!rt || !spec) return null;
+    const step: CommandStep = action === "kill_switch" ? "engage" : "release";
+    const vars = this.commandVars(rolloutId, step, null);
+    if (!vars) return null;
+    return { lane: `killswitch:${rolloutId}`, step, rollout: rolloutId, ring: vars.ring, spec, vars };
+  }
+
+  /** Labels of a firing Alertmanager alert, which an ack may silence; null for the engine's own alerts. */
+  externalAlertLabels(alertId: string): Record<string, string> | null {
+    return this.externalLabels.get(alertId) ?? null;
+  }
+
+  /** The audit record of a command refused outside the engine's own checks (e.g. a kill-switch program still running). */
+  rejectedDraft(now: number, session: Session, cmd: CommandMsg, code: RejectCode, message: string): EventDraft {
+    const actor: Actor = { kind: "human", name: session.actor, role: session.role };
+    return this.draft(now, "command.rejected", { action: cmd.action, code, message }, { actor, command: cmd.id, ...targetRefs(cmd) });
+  }
+
+  /** A source (Prometheus, Alertmanager) started failing or answers again; the tenant's cockpits show it. */
+  sourceDraft(now: number, type: "source.degraded" | "source.recovered", source: string, message: string): EventDraft {
+    return this.draft(now, type, { source, message }, { actor: { kind: "integration", name: source } });
+  }
+
+  // ---- alerts from outside ------------------------------------------------------------
+
+  /**
+   * Alertmanager's alerts as events. `complete`: `alerts` is every active alert
+   * (a poll), so a firing Alertmanager alert missing from it has resolved.
+   * Otherwise (the webhook) each alert says its own state. A `rollout` label
+   * naming one of this tenant's rollouts links the alert to it, and a `ring`
+   * label to that ring.
+   */
+  ingestAlerts(now: number, alerts: readonly ExternalAlert[], complete: boolean): EventDraft[] {
+    const out: EventDraft[] = [];
+    const actor: Actor = { kind: "integration", name: ALERTMANAGER_SOURCE };
+    const seen = new Set<string>();
+    for (const a of alerts) {
+      if (seen.has(a.id)) continue;
+      seen.add(a.id);
+      const current = this.state.alerts.find((x) => x.id === a.id);
+      const firing = current?.state === "firing";
+      const data = { severity: a.severity, title: a.title, source: ALERTMANAGER_SOURCE, labels: a.labels };
+      if (a.state === "firing" && !firing) {
+        out.push(this.draft(now, "alert.firing", data, { alert: a.id, actor, ...this.alertRefs(a.labels) }));
+      } else if (a.state === "resolved" && firing && current?.source === ALERTMANAGER_SOURCE) {
+        out.push(this.draft(now, "alert.resolved", data, { alert: a.id, actor, ...(current.rollout ? { rollout: current.rollout } : {}), ...(current.ring ? { ring: current.ring } : {}) }));
+      }
+    }
+    if (complete) {
+      for (const current of this.state.alerts) {
+        if (current.state !== "firing" || current.source !== ALERTMANAGER_SOURCE || seen.has(current.id)) continue;
+        const labels = this.externalLabels.get(current.id) ?? {};
+        out.push(
+          this.draft(
+            now,
+            "alert.resolved",
+            { severity: current.severity, title: current.title, source: ALERTMANAGER_SOURCE, labels },
+            { alert: current.id, actor, ...(current.rollout ? { rollout: current.rollout } : {}), ...(current.ring ? { ring: current.ring } : {}) },
+          ),
+        );
+      }
+    }
+    return out;
+  }
+
+  private alertRefs(labels: Record<string, string>): Partial<EventDraft> {
+    const r = labels.rollout ? this.rollout(labels.rollout) : undefined;
+    if (!r) return {};
+    const ring = labels.ring && r.rings.some((g) => g.name === labels.ring) ? labels.ring : undefined;
+    return ring ? { rollout: r.id, ring } : { rollout: r.id };
   }
 
   // ---- commands from people --------------------------------------------------------

@@ -78,6 +78,18 @@ export interface RunningServer {
   close(code?: number): Promise<void>;
   /** connected clients the server has not started closing */
   clients(): number;
+  /** per-connection figures for GET /metrics: tenant (once past hello) and what waits to be sent */
+  stats(): ClientStats[];
+}
+
+export interface ClientStats {
+  /** null until the client said hello and was let in */
+  tenant: string | null;
+  /** frames and bytes queued in the server, not yet handed to the socket (a resume backlog counts its events) */
+  queuedFrames: number;
+  queuedBytes: number;
+  /** bytes handed to the socket but not yet sent */
+  bufferedBytes: number;
 }
 
 export const DEFAULT_MAX_QUEUE_BYTES = 8 * 1024 * 1024;
@@ -215,6 +227,10 @@ class Fifo<T> {
   peek(): T | undefined {
     return this.items[this.head];
   }
+  /** the i-th waiting item, 0 = next out */
+  at(i: number): T | undefined {
+    return this.items[this.head + i];
+  }
   shift(): void {
     this.items[this.head] = undefined as T;
     this.head++;
@@ -299,6 +315,17 @@ class ClientConnection {
       if (session === null) this.closeWith(CLOSE.unauthorized, REASON.tokenRejected);
       else this.headerSession = session;
     }
+  }
+
+  /** For GET /metrics. */
+  stats(): ClientStats {
+    let frames = 0;
+    for (let i = 0; ; i++) {
+      const item = this.queue.at(i);
+      if (item === undefined) break;
+      frames += "text" in item ? 1 : item.events.length - item.next;
+    }
+    return { tenant: this.phase === "streaming" ? (this.session?.tenant ?? null) : null, queuedFrames: frames, queuedBytes: this.queuedBytes, bufferedBytes: this.ws.bufferedAmount };
   }
 
   /** Called by the server's ping timer. */
@@ -717,6 +744,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     url,
     port,
     clients: countClients,
+    stats: () => [...all].filter((conn) => conn.phase !== "closed").map((conn) => conn.stats()),
     close(code: number = CLOSE.goingAway): Promise<void> {
       closing ??= (async () => {
         clearInterval(pinger);

@@ -17,9 +17,30 @@ export interface SourceHealth {
   message?: string;
 }
 
+/**
+ * A read that failed, wholly or in part. `message` says why in a sentence a
+ * person can act on; `kind` is a short stable key, so the backend reports the
+ * same failure once rather than at every interval; `readings` are whatever
+ * could still be read. Any other error thrown by `read` counts as a whole failure.
+ */
+export class SourceReadError extends Error {
+  override name = "SourceReadError";
+  constructor(
+    message: string,
+    readonly kind: string,
+    readonly readings: SampleReading[] = [],
+  ) {
+    super(message);
+  }
+}
+
 export interface SliSource {
   readonly name: string;
-  /** readings for the exposed rings at simulated time `t`; value null means no data */
+  /**
+   * Readings for the exposed rings at simulated time `t`; value null means the
+   * source answered "no data". Throw (SourceReadError, or any error) when the
+   * source could not answer: no reading is evidence of nothing, so rings hold.
+   */
   read(exposures: readonly Exposure[], t: number): Promise<SampleReading[]>;
   health(): SourceHealth;
   close?(): Promise<void>;

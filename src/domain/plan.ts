@@ -1,6 +1,6 @@
 import { parseAssertion } from "./assertion.js";
 import { ObjectReader, Problems, ID_EXPECTED, ID_PATTERN, METRIC_EXPECTED, METRIC_PATTERN, childPath, isObject, readRoot } from "./json-check.js";
-import type { CommandSpec, Plan, RingPlan, RolloutPlan } from "./plan-types.js";
+import { COMMAND_PLACEHOLDERS, QUERY_PLACEHOLDERS, type AlertmanagerPlan, type CommandSpec, type Plan, type RingPlan, type RolloutPlan, type SliQuery } from "./plan-types.js";
 import { DEFAULT_BREACH_AFTER } from "./gate.js";
 import type { OnBreach, RolloutKind } from "../protocol/types.js";
 
@@ -20,6 +20,13 @@ import type { OnBreach, RolloutKind } from "../protocol/types.js";
 //       "breachAfter": 3,                       // failing evaluations before an SLO without "for" breaches; 1-100, default 3
 //       "killSwitch": { "flag": "new_checkout", "engage": CMD, "release": CMD },   // optional; engage/release optional
 //       "errorBudget": { "metric": "error_rate", "objective": 99.9 },             // optional; objective in percent, 0 < x < 100
+//       "slis": {                               // optional: real SLIs read from Prometheus (serve --prometheus)
+//         "p99_latency_ms": {                   // metric name, as the SLOs name it
+//           "query": "histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{ring=\"{ring}\"}[1m]))) * 1000",
+//           "baseline": "... {ring!=\"{ring}\"} ...",   // optional: the same metric outside the ring
+//           "unit": "ms"                        // optional, default ""
+//         }
+//       },                                      // when given, every metric an SLO or the error budget names needs a query
 //       "rings": [                              // at least one; traffic never decreases along the list
 //         {
 //           "name": "canary",                   // id, unique in the rollout
@@ -30,13 +37,24 @@ import type { OnBreach, RolloutKind } from "../protocol/types.js";
 //         }
 //       ]
 //     }
-//   ]
+//   ],
+//   "alertmanager": { "silenceOnAck": "2h" }   // optional: an ack in the cockpit also silences the alert in Alertmanager
 // }
+//
+// Queries may hold {ring}, {rollout}, {service}, {version}, {previousVersion}
+// and {tenant}; the value is filled in as a PromQL string's content (quotes
+// and backslashes escaped). A query must hold {ring}: without it every ring
+// would read the same series.
 //
 // CMD is a string (split on whitespace, never given to a shell), a list of
 // arguments ["kubectl", "rollout", "undo", "deploy/api"], or an object
 // {"argv": string | [..], "shell"?: boolean, "timeoutSeconds"?: number > 0};
 // with "shell": true a string argv is kept whole, as one script for the shell.
+// Or a webhook: {"webhook": "https://deploy.example.com/hook", "secretEnv": "SHIP_HOOK_SECRET",
+// "timeoutSeconds"?: number}: a JSON POST signed with HMAC-SHA256 of the body, the
+// secret read from that environment variable (a plan file is no place for it).
+// Arguments may hold {version}, {previousVersion}, {ring}, {traffic}, {flag},
+// {rollout}, {service} and {tenant}, filled in per argument (never through a shell).
 //
 // Durations: a number of seconds or "500ms", "90s", "5m", "1h30m", "2d".
 // Keys starting with "$" ("$comment") are ignored; any other unknown key is an
@@ -66,7 +84,7 @@ export function readPlan(json: unknown, path: string, problems: Problems): Plan 
   const before = problems.list.length;
   const root = readRoot(json, path, problems, 'must be a plan object {"tenant", "rollouts": [...]}');
   if (!root) return undefined;
-  root.onlyKeys(["tenant", "rollouts"]);
+  root.onlyKeys(["tenant", "rollouts", "alertmanager"]);
   const tenant = root.string("tenant", { pattern: ID_PATTERN, expected: `${ID_EXPECTED}, e.g. "payments"` });
   const list = root.list("rollouts", { nonEmpty: true, expected: "must be a list of at least one rollout" });
   const rollouts: RolloutPlan[] = [];
@@ -83,8 +101,64 @@ export function readPlan(json: unknown, path: string, problems: Problems): Plan 
     }
     if (rollout) rollouts.push(rollout);
   });
+  const alertmanager = readAlertmanager(root);
   if (problems.list.length > before || tenant === undefined) return undefined;
-  return { tenant, rollouts };
+  const plan: Plan = { tenant, rollouts };
+  if (alertmanager) plan.alertmanager = alertmanager;
+  return plan;
+}
+
+function readAlertmanager(root: ObjectReader): AlertmanagerPlan | undefined {
+  const am = root.object("alertmanager", { optional: true, expected: 'must be an object {"silenceOnAck"?: duration}' });
+  if (!am) return undefined;
+  am.onlyKeys(["silenceOnAck"]);
+  const out: AlertmanagerPlan = {};
+  const seconds = am.duration("silenceOnAck", { optional: true, positive: true });
+  if (seconds !== undefined) out.silenceOnAckSeconds = seconds;
+  return out;
+}
+
+const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/** Placeholders in `text` that are not in `known`, e.g. a misspelt {rign}. */
+function unknownPlaceholders(text: string, known: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(PLACEHOLDER)) if (!known.includes(m[1]!)) out.push(`{${m[1]}}`);
+  return out;
+}
+
+const MAX_QUERY_CHARS = 4096;
+
+function readSlis(r: ObjectReader): Record<string, SliQuery> | undefined {
+  const obj = r.object("slis", { optional: true, expected: 'must be an object of queries by metric: {"p99_latency_ms": {"query", "baseline"?, "unit"?}}' });
+  if (!obj) return undefined;
+  const out: Record<string, SliQuery> = {};
+  const known = QUERY_PLACEHOLDERS.map((p) => `{${p}}`).join(", ");
+  for (const metric of Object.keys(obj.obj)) {
+    if (metric.startsWith("$")) continue;
+    const at = obj.at(metric);
+    if (!METRIC_PATTERN.test(metric)) {
+      obj.problems.add(at, `is not a metric name ${METRIC_EXPECTED.replace(/^must be a metric name /, "")}`);
+      continue;
+    }
+    const q = obj.object(metric, { expected: 'must be an object {"query", "baseline"?, "unit"?}' });
+    if (!q) continue;
+    q.onlyKeys(["query", "baseline", "unit"]);
+    const query = q.string("query", { maxLength: MAX_QUERY_CHARS, expected: `must be a PromQL query of at most ${MAX_QUERY_CHARS} characters` });
+    const baseline = q.string("baseline", { optional: true, maxLength: MAX_QUERY_CHARS, expected: `must be a PromQL query of at most ${MAX_QUERY_CHARS} characters` });
+    const unit = q.string("unit", { optional: true, maxLength: 16, expected: 'must be a unit of at most 16 characters, e.g. "ms" or "%"' }) ?? "";
+    if (query !== undefined && !query.includes("{ring}")) {
+      q.problems.add(q.at("query"), 'must hold the {ring} placeholder (e.g. ring="{ring}"), or every ring would read the same series', query);
+    }
+    for (const [key, text] of [["query", query], ["baseline", baseline]] as const) {
+      if (text === undefined) continue;
+      const unknown = unknownPlaceholders(text, QUERY_PLACEHOLDERS);
+      if (unknown.length > 0) q.problems.add(q.at(key), `holds unknown placeholder ${unknown.join(", ")}; known: ${known}`);
+    }
+    if (query === undefined) continue;
+    out[metric] = baseline !== undefined ? { query, baseline, unit } : { query, unit };
+  }
+  return out;
 }
 
 function readRollout(item: unknown, path: string, problems: Problems): RolloutPlan | undefined {
@@ -94,7 +168,7 @@ function readRollout(item: unknown, path: string, problems: Problems): RolloutPl
     return undefined;
   }
   const r = new ObjectReader(item, path, problems);
-  r.onlyKeys(["id", "service", "version", "previousVersion", "kind", "onBreach", "startAfter", "breachAfter", "killSwitch", "errorBudget", "rings"]);
+  r.onlyKeys(["id", "service", "version", "previousVersion", "kind", "onBreach", "startAfter", "breachAfter", "killSwitch", "errorBudget", "slis", "rings"]);
   const id = r.string("id", { pattern: ID_PATTERN, expected: `${ID_EXPECTED}, e.g. "api-v408"` });
   const service = r.string("service");
   const version = r.string("version", { maxLength: 128 });
@@ -172,6 +246,9 @@ function readRollout(item: unknown, path: string, problems: Problems): RolloutPl
     previous = { traffic, index: i, name };
   });
 
+  const slis = readSlis(r);
+  if (slis) checkSliCoverage(slis, rings, errorBudget, r, ringList);
+
   if (problems.list.length > before) return undefined;
   const plan: RolloutPlan = {
     id: id!,
@@ -186,7 +263,34 @@ function readRollout(item: unknown, path: string, problems: Problems): RolloutPl
   };
   if (killSwitch) plan.killSwitch = killSwitch;
   if (errorBudget) plan.errorBudget = errorBudget;
+  if (slis) plan.slis = slis;
   return plan;
+}
+
+/**
+ * With real SLIs, a gate on a metric without a query would never get a reading:
+ * its ring would hold forever for want of evidence. Say so at load time.
+ */
+function checkSliCoverage(
+  slis: Record<string, SliQuery>,
+  rings: RingPlan[],
+  errorBudget: RolloutPlan["errorBudget"],
+  r: ObjectReader,
+  ringList: unknown[] | undefined,
+): void {
+  const where = r.at("slis");
+  rings.forEach((ring) => {
+    const i = (ringList ?? []).findIndex((x) => isObject(x) && x.name === ring.name);
+    ring.slos.forEach((text, j) => {
+      const parsed = parseAssertion(text);
+      if (!parsed.ok || slis[parsed.assertion.metric]) return;
+      const at = childPath(childPath(childPath(r.at("rings"), i), "slos"), j);
+      r.problems.add(at, `names metric ${parsed.assertion.metric}, which has no query in ${where}; add one (or drop "slis" to use the simulated fleet)`);
+    });
+  });
+  if (errorBudget && !slis[errorBudget.metric]) {
+    r.problems.add(childPath(r.at("errorBudget"), "metric"), `names metric ${errorBudget.metric}, which has no query in ${where}; add one`);
+  }
 }
 
 function readRing(item: unknown, path: string, problems: Problems): RingPlan | undefined {
@@ -256,8 +360,24 @@ function isArgv(v: unknown): v is string[] {
   return Array.isArray(v) && v.length > 0 && v.every((a) => typeof a === "string" && a !== "");
 }
 
-/** A command to run: a string (split on whitespace), an argv list, or {argv, shell?, timeoutSeconds?}. */
+/** A command to run: a string (split on whitespace), an argv list, {argv, shell?, timeoutSeconds?} or {webhook, secretEnv, timeoutSeconds?}. */
 export function readCommand(v: unknown, path: string, problems: Problems): CommandSpec | undefined {
+  const spec = readCommandShape(v, path, problems);
+  if (!spec) return undefined;
+  const known = COMMAND_PLACEHOLDERS.map((p) => `{${p}}`).join(", ");
+  // A shell script has its own braces (${HOME}); only plain argv and URLs are checked.
+  const texts = "argv" in spec ? (spec.shell ? [] : spec.argv) : [spec.webhook];
+  const unknown = texts.flatMap((a) => unknownPlaceholders(a, COMMAND_PLACEHOLDERS));
+  if (unknown.length > 0) {
+    problems.add(path, `holds unknown placeholder ${[...new Set(unknown)].join(", ")}; known: ${known}`);
+    return undefined;
+  }
+  return spec;
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function readCommandShape(v: unknown, path: string, problems: Problems): CommandSpec | undefined {
   if (typeof v === "string") {
     const argv = splitArgs(v);
     if (argv.length > 0) return { argv };
@@ -275,7 +395,8 @@ export function readCommand(v: unknown, path: string, problems: Problems): Comma
   }
   const before = problems.list.length;
   const c = new ObjectReader(v, path, problems);
-  c.onlyKeys(["argv", "shell", "timeoutSeconds"]);
+  if (v.webhook !== undefined) return readWebhook(c, before);
+  c.onlyKeys(["argv", "shell", "timeoutSeconds", "webhook", "secretEnv"]);
   const shell = c.boolean("shell");
   const timeoutSeconds = c.number("timeoutSeconds", { optional: true, min: 0, minExclusive: true, expected: "must be a number of seconds above 0" });
   let argv: string[] | undefined;
@@ -287,4 +408,29 @@ export function readCommand(v: unknown, path: string, problems: Problems): Comma
   if (shell !== undefined) spec.shell = shell;
   if (timeoutSeconds !== undefined) spec.timeoutSeconds = timeoutSeconds;
   return spec;
+}
+
+function readWebhook(c: ObjectReader, before: number): CommandSpec | undefined {
+  c.onlyKeys(["webhook", "secretEnv", "timeoutSeconds"]);
+  const url = c.string("webhook", { maxLength: 2048, expected: 'must be an http(s) URL, e.g. "https://deploy.example.com/hooks/ship"' });
+  if (url !== undefined && !isHttpUrl(url)) c.problems.add(c.at("webhook"), 'must be an http(s) URL, e.g. "https://deploy.example.com/hooks/ship"', url);
+  const secretEnv = c.string("secretEnv", {
+    pattern: ENV_NAME,
+    maxLength: 128,
+    expected: 'must name the environment variable that holds the HMAC secret, e.g. "SHIP_HOOK_SECRET" (webhooks are always signed)',
+  });
+  const timeoutSeconds = c.number("timeoutSeconds", { optional: true, min: 0, minExclusive: true, expected: "must be a number of seconds above 0" });
+  if (c.problems.list.length > before || url === undefined || secretEnv === undefined) return undefined;
+  const spec: CommandSpec = { webhook: url, secretEnv };
+  if (timeoutSeconds !== undefined) spec.timeoutSeconds = timeoutSeconds;
+  return spec;
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const u = new URL(text.replace(/\{[A-Za-z]+\}/g, "x"));
+    return u.protocol === "http:" || u.protocol === "https:";
+  } catch {
+    return false;
+  }
 }

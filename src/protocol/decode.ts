@@ -160,6 +160,15 @@ const flag = shape({ flag: str });
 const alertData = shape({ severity, title: str, source: str, labels: optional(recordOf(str, "an object of strings")) });
 const incidentData = shape({ severity: str, title: str });
 const textData = shape({ text: str });
+const sourceData = shape({ source: str, message: str });
+const commandRun = {
+  step: str,
+  argv: strings,
+  exitCode: nullable(finite, "an exit code or null"),
+  outputTail: str,
+  durationMs: optional(finite),
+  status: optional(finite),
+};
 
 const EVENT_DATA: Readonly<Record<EventType, Check>> = {
   "rollout.created": shape({
@@ -195,6 +204,10 @@ const EVENT_DATA: Readonly<Record<EventType, Check>> = {
   "incident.status_update": textData,
   "note.added": textData,
   "command.rejected": shape({ action: str, code: oneOf(REJECT_CODES), message: str }),
+  "source.degraded": sourceData,
+  "source.recovered": sourceData,
+  "command.executed": shape(commandRun),
+  "command.failed": shape({ ...commandRun, reason: str }),
 };
 const KNOWN_EVENT_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
 

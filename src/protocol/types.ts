@@ -107,6 +107,34 @@ export interface EventDataMap {
   "incident.status_update": { text: string };
   "note.added": { text: string };
   "command.rejected": { action: string; code: RejectCode; message: string };
+  /** added to v1 (issue 5): an outside source (Prometheus, Alertmanager) stopped answering, or answers wrongly */
+  "source.degraded": { source: string; message: string };
+  /** added to v1 (issue 5): the source answers again */
+  "source.recovered": { source: string; message: string };
+  /** added to v1 (issue 5): a command of the plan ran on the world and succeeded */
+  "command.executed": CommandRunData;
+  /** added to v1 (issue 5): it failed (exit code, timeout, HTTP status); `reason` says how, in a sentence */
+  "command.failed": CommandRunData & { reason: string };
+}
+
+/**
+ * Which of the plan's commands ran: a ring's `apply` / `rollback`, the kill
+ * switch's `engage` / `release`, or an Alertmanager `silence` made by an ack.
+ */
+export type CommandStep = "apply" | "rollback" | "engage" | "release" | "silence";
+export const COMMAND_STEPS: readonly CommandStep[] = ["apply", "rollback", "engage", "release", "silence"];
+
+export interface CommandRunData {
+  step: CommandStep;
+  /** what ran, placeholders filled in and secrets redacted; a webhook is ["POST", url] */
+  argv: string[];
+  /** the process's exit code; null when it never exited on its own (timeout, signal, could not start) or for HTTP */
+  exitCode: number | null;
+  /** the last lines of stdout and stderr together (or the HTTP response body), redacted */
+  outputTail: string;
+  durationMs?: number;
+  /** HTTP status of a webhook or Alertmanager call */
+  status?: number;
 }
 
 export type EventType = keyof EventDataMap;
@@ -136,6 +164,10 @@ export const EVENT_TYPES = [
   "incident.status_update",
   "note.added",
   "command.rejected",
+  "source.degraded",
+  "source.recovered",
+  "command.executed",
+  "command.failed",
 ] as const satisfies readonly EventType[];
 
 /** An event before the log gives it seq, id, prev and hash. */

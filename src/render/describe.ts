@@ -74,6 +74,14 @@ export function describeBreach(
   return `${oneLine(assertion)} ${verb} in ${oneLine(ring)} ${comparison(value, threshold, assertion.includes("%"), extra)}`;
 }
 
+/** A command's argv as one line, long ones cut, so a sentence stays readable. */
+function commandLine(argv: unknown): string {
+  const parts = list(argv);
+  if (parts.length === 0) return "";
+  const line = parts.map((a) => (/[\s"']/.test(a) ? JSON.stringify(a) : a)).join(" ");
+  return line.length > 160 ? line.slice(0, 159) + "…" : line;
+}
+
 function scopeText(scope: unknown): string {
   const rings = list(scope);
   return rings.length > 0 ? rings.join(", ") : "all rings";
@@ -134,7 +142,8 @@ export function describeEvent(e: CockpitEvent, opts: DescribeOptions = {}): stri
     case "rollout.rollback_started":
       return `${who} started rolling ${rollout} back from ${text(d.fromVersion)} to ${text(d.toVersion)} in ${scopeText(d.scope)}${auto ? " (automatic)" : ""}`;
     case "rollout.rolled_back":
-      return `${rollout} rolled back to ${text(d.toVersion)} in ${scopeText(d.scope)} (${auto ? "automatic" : `requested by ${who}`})`;
+      // The engine writes the finish of every rollback; who asked is on rollback_started.
+      return `${rollout} rolled back to ${text(d.toVersion)} in ${scopeText(d.scope)} (${auto ? "automatic" : e.actor.kind === "engine" ? "manual" : `requested by ${who}`})`;
     case "killswitch.engaged":
     case "killswitch.released": {
       const verb = e.type === "killswitch.engaged" ? "engaged" : "released";
@@ -168,6 +177,23 @@ export function describeEvent(e: CockpitEvent, opts: DescribeOptions = {}): stri
       const on = e.rollout ? ` on ${rollout}` : e.alert ? ` on alert ${oneLine(e.alert)}` : e.incident ? ` on incident ${oneLine(e.incident)}` : "";
       const msg = typeof d.message === "string" && d.message.length > 0 ? ` — ${oneLine(d.message)}` : "";
       return `command ${text(d.action)}${on} by ${who} refused: ${text(d.code)}${msg}`;
+    }
+    case "source.degraded":
+      return `source ${text(d.source)} is failing: ${text(d.message)}; rollouts reading it hold until it answers`;
+    case "source.recovered":
+      return `source ${text(d.source)} answers again${because(d.message)}`;
+    case "command.executed":
+    case "command.failed": {
+      const step = text(d.step);
+      const where = e.ring ? ` for ${oneLine(e.ring)}` : "";
+      const on = e.alert ? ` for alert ${oneLine(e.alert)}` : e.rollout ? ` of ${rollout}` : "";
+      const ran = commandLine(d.argv);
+      const asked = isEngine ? "" : ` (asked by ${who})`;
+      if (e.type === "command.failed") return `${step}${where}${on}${asked} failed: ${text(d.reason)}${ran ? ` — ${ran}` : ""}`;
+      const status = num(d.status);
+      const exit = num(d.exitCode);
+      const outcome = status !== null ? `answered ${formatNumber(status)}` : exit !== null ? `exit ${formatNumber(exit)}` : "done";
+      return `${step}${where}${on}${asked} succeeded (${outcome})${ran ? `: ${ran}` : ""}`;
     }
     default: {
       // A type this build does not know (the protocol grows by adding types): say what we can.

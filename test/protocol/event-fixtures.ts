@@ -38,6 +38,10 @@ export const VALID_DATA: { [T in EventType]: EventDataMap[T] } = {
   "incident.status_update": { text: "rolled back, watching error rate" },
   "note.added": { text: "looking at canary dashboards" },
   "command.rejected": { action: "pause", code: "forbidden", message: "viewer may not pause" },
+  "source.degraded": { source: "prometheus", message: "cannot reach Prometheus at http://127.0.0.1:9090 (connect ECONNREFUSED)" },
+  "source.recovered": { source: "prometheus", message: "answering again after 42s" },
+  "command.executed": { step: "apply", argv: ["bin/ship", "--version", "v408", "--ring", "canary"], exitCode: 0, outputTail: "shipped", durationMs: 1200 },
+  "command.failed": { step: "apply", argv: ["bin/ship", "--version", "v408", "--ring", "canary"], exitCode: 3, outputTail: "quota exceeded", reason: "exit 3: quota exceeded" },
 };
 
 export const ENGINE: Actor = { kind: "engine", name: "engine" };

@@ -49,6 +49,13 @@ describe("describeEvent: one sentence per event type", () => {
     "incident.status_update": [{ incident: "inc-1", actor: CAROL }, "status update on incident inc-1 by carol (commander): rolled back, watching error rate"],
     "note.added": [{ actor: ALICE }, "note by alice (operator): looking at canary dashboards"],
     "command.rejected": [{ actor: BOB_VIEWER }, "command pause on api-v408 by bob (viewer) refused: forbidden — viewer may not pause"],
+    "source.degraded": [
+      { rollout: undefined, actor: { kind: "integration", name: "prometheus" } },
+      "source prometheus is failing: cannot reach Prometheus at http://127.0.0.1:9090 (connect ECONNREFUSED); rollouts reading it hold until it answers",
+    ],
+    "source.recovered": [{ rollout: undefined, actor: { kind: "integration", name: "prometheus" } }, "source prometheus answers again: answering again after 42s"],
+    "command.executed": [{ ring: "canary" }, "apply for canary of api-v408 succeeded (exit 0): bin/ship --version v408 --ring canary"],
+    "command.failed": [{ ring: "canary" }, "apply for canary of api-v408 failed: exit 3: quota exceeded — bin/ship --version v408 --ring canary"],
   };
 
   it("covers every event type of the protocol", () => {
@@ -130,7 +137,7 @@ describe("describeEvent: variants", () => {
     const broken = (type: EventType): string | null => describeEvent(makeEvent(type, {} as never, { rollout: undefined }));
     for (const t of EVENT_TYPES) expect(() => broken(t)).not.toThrow();
     expect(broken("ring.started")).toBe("? started taking — of traffic");
-    expect(broken("rollout.rolled_back")).toBe("? rolled back to ? in all rings (requested by the engine)");
+    expect(broken("rollout.rolled_back")).toBe("? rolled back to ? in all rings (manual)");
     expect(broken("incident.milestone")).toBe("the engine recorded for incident ?: ? at ?");
     expect(describeEvent(makeEvent("rollout.created", { rings: [null, 5] } as never))).toBe(
       "the engine created rollout api-v408: ? ? → ? (?) through ? —, ? —; on breach: ?",
