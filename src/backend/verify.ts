@@ -1,6 +1,6 @@
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
-import { ChainChecker, readLogFile, seqOfRawLine } from "../protocol/logfile.js";
+import { ChainChecker, MAX_LINE_BYTES, parseLogLine, readLogLines, seqOfRawLine, summarizeEventLine, type ChainIssue } from "../protocol/logfile.js";
 import { EVENTS_FILE } from "./eventlog.js";
 
 // `cockpit verify-log`: walk the whole chain and say where it first breaks.
@@ -32,25 +32,42 @@ export async function resolveLogPath(pathOrDir: string): Promise<string> {
   throw new Error(`no event log at ${pathOrDir}: give a cockpit data directory or the path of its ${EVENTS_FILE}`);
 }
 
-/** Check every line of a log: JSON, event shape, seq continuity, prev links and hashes. */
+/**
+ * Check every line of a log: JSON, event shape, seq continuity, prev links and
+ * hashes. A line the backend wrote is checked from its text (summarizeEventLine)
+ * without building the event; anything else is parsed and checked as usual,
+ * with the same outcome either way.
+ */
 export async function verifyLog(pathOrDir: string): Promise<VerifyResult> {
   const file = await resolveLogPath(pathOrDir);
   const checker = new ChainChecker();
-  for await (const rec of readLogFile(file)) {
-    if (rec.kind === "bad") {
-      const torn = !rec.terminated && !rec.parsed ? " (a write cut short? the backend cuts a torn last line off when it starts)" : "";
-      return { ok: false, events: checker.count, firstBadSeq: seqOfRawLine(rec.raw), line: rec.line, reason: rec.reason + torn };
-    }
-    const issue = checker.check(rec.event, rec.raw, rec.line);
-    if (issue) return { ok: false, events: checker.count, firstBadSeq: issue.seq, line: rec.line, reason: issue.reason };
-    if (!rec.terminated) {
-      return {
-        ok: false,
-        events: checker.count - 1,
-        firstBadSeq: rec.event.seq,
-        line: rec.line,
-        reason: `line ${rec.line} has no line ending: a write cut short (the backend cuts it off when it starts)`,
-      };
+  for await (const lines of readLogLines(file)) {
+    for (const l of lines) {
+      const summary = l.overlong ? null : summarizeEventLine(l.text);
+      let issue: ChainIssue | null;
+      let seq: number;
+      if (summary) {
+        issue = checker.checkWith(summary, summary.contentHash, l.text, l.line);
+        seq = summary.seq;
+      } else {
+        const rec = parseLogLine(l, MAX_LINE_BYTES);
+        if (rec.kind === "bad") {
+          const torn = !rec.terminated && !rec.parsed ? " (a write cut short? the backend cuts a torn last line off when it starts)" : "";
+          return { ok: false, events: checker.count, firstBadSeq: seqOfRawLine(rec.raw), line: rec.line, reason: rec.reason + torn };
+        }
+        issue = checker.check(rec.event, rec.raw, rec.line);
+        seq = rec.event.seq;
+      }
+      if (issue) return { ok: false, events: checker.count, firstBadSeq: issue.seq, line: l.line, reason: issue.reason };
+      if (!l.terminated) {
+        return {
+          ok: false,
+          events: checker.count - 1,
+          firstBadSeq: seq,
+          line: l.line,
+          reason: `line ${l.line} has no line ending: a write cut short (the backend cuts it off when it starts)`,
+        };
+      }
     }
   }
   return { ok: true, events: checker.count, headSeq: checker.headSeq, headHash: checker.headHash };

@@ -248,6 +248,20 @@ export class IncidentCollector {
     return !rollout || !this.rolloutFilter || this.rolloutFilter.has(rollout);
   }
 
+  /**
+   * A sample known only by its header (the second pass over a file reads
+   * samples that way): true when add() would take nothing from it but its
+   * count, which is then kept; false when the event itself is needed.
+   */
+  skipsSample(h: { seq: number; tenant: string; rollout: string | undefined; ms: number }): boolean {
+    if (h.seq > this.scope.lastSeq) return true;
+    if (this.scope.tenant !== null && h.tenant !== this.scope.tenant) return true;
+    // As add() then addSample() decide, before they use anything but these.
+    if (h.rollout && this.involves(h.rollout) && h.ms >= this.scope.sampleFromMs && h.ms <= this.scope.sampleToMs) return false;
+    this.eventsRead++;
+    return true;
+  }
+
   add(e: CockpitEvent): void {
     if (e.seq > this.scope.lastSeq) return;
     if (this.scope.tenant !== null && e.tenant !== this.scope.tenant) return;

@@ -1,18 +1,19 @@
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { resolveLogPath } from "../backend/verify.js";
-import { readLogFile } from "../protocol/logfile.js";
+import { stat } from "node:fs/promises";
+import { MAX_LINE_BYTES, nextLineStart, parseLogLine, readEventLineHeader, readLogLines, readTailInWorker, summarizeEventLine, type LogRecord, type TailItem, type TailTask } from "../protocol/logfile.js";
 import type { CockpitEvent } from "../protocol/types.js";
 import { cleanText } from "./clean.js";
 import { buildDraft, type Draft } from "./draft.js";
 import { renderJson, renderMarkdown } from "./markdown.js";
-import { asyncEventsAsRecords, collectSource, scanSource, STREAM_CHAIN_UNCHECKED, type OpenSource, type SourceRecord } from "./pipeline.js";
+import { asyncEventsAsRecords, collectSource, scanSource, STREAM_CHAIN_UNCHECKED, type OpenOptions, type OpenSource, type SourceRecord } from "./pipeline.js";
 import { chooseScope, parseTimeArg, type WindowRequest } from "./scope.js";
 
 // `cockpit postmortem`: the one module of postmortem/ that does I/O. It opens
-// the source (twice: see scope.ts), writes the draft, and maps outcomes to
-// exit codes: 0 draft written, 1 nothing to draft, 2 usage error or
-// unreadable source.
+// the source (twice: see scope.ts; a file the second time from where the span
+// needs it), writes the draft, and maps outcomes to exit codes: 0 draft
+// written, 1 nothing to draft, 2 usage error or unreadable source.
 
 export interface PostmortemIo {
   stdout: { write(s: string): unknown };
@@ -121,14 +122,95 @@ function windowResolver(args: Args): ((firstMs: number) => WindowRequest | null)
   };
 }
 
-async function* fileRecords(path: string): AsyncGenerator<SourceRecord> {
-  for await (const rec of readLogFile(path)) {
-    if (rec.kind === "event") yield { kind: "event", event: rec.event, raw: rec.raw, line: rec.line };
-    else yield { kind: "bad", line: rec.line, reason: rec.reason + (!rec.terminated && !rec.parsed ? " (the last line was cut short: a write interrupted?)" : "") };
+function fromLogRecord(rec: LogRecord, contentHash?: string): SourceRecord {
+  if (rec.kind === "event") return { kind: "event", event: rec.event, raw: rec.raw, line: rec.line, offset: rec.offset, ...(contentHash !== undefined ? { contentHash } : {}) };
+  return { kind: "bad", line: rec.line, offset: rec.offset, reason: rec.reason + (!rec.terminated && !rec.parsed ? " (the last line was cut short: a write interrupted?)" : "") };
+}
+
+/**
+ * A log file's records, in batches. A line the backend wrote is read the fast
+ * way: a sample is passed on as its header, in the first pass with the hash of
+ * its content (summarizeEventLine) unless the chain is checked elsewhere from
+ * `hashBefore` on, in the second pass for the collector to parse only if it
+ * needs it (readEventLineHeader). Everything else is parsed as usual.
+ */
+async function* fileRecords(path: string, opts: OpenOptions, end = Infinity): AsyncGenerator<SourceRecord[]> {
+  const first = opts.samplesAsHeaders === true;
+  const lazy = opts.lazySamples === true;
+  const hashBefore = opts.hashBefore ?? Infinity;
+  for await (const lines of readLogLines(path, { ...(opts.fromOffset ? { start: opts.fromOffset } : {}), end })) {
+    const batch: SourceRecord[] = [];
+    for (const l of lines) {
+      if ((!first && !lazy) || l.overlong) {
+        batch.push(fromLogRecord(parseLogLine(l, MAX_LINE_BYTES)));
+        continue;
+      }
+      if (first && l.offset < hashBefore) {
+        const s = summarizeEventLine(l.text);
+        if (s !== null && s.type === "sli.sample") batch.push({ kind: "sample", sample: s, contentHash: s.contentHash, raw: l.text, line: l.line, offset: l.offset });
+        else batch.push(fromLogRecord(parseLogLine(l, MAX_LINE_BYTES), s?.contentHash));
+      } else {
+        const h = readEventLineHeader(l.text);
+        if (h !== null && h.type === "sli.sample") batch.push({ kind: "sample", sample: h, raw: l.text, line: l.line, offset: l.offset });
+        else batch.push(fromLogRecord(parseLogLine(l, MAX_LINE_BYTES)));
+      }
+    }
+    yield batch;
   }
 }
 
-async function openSource(source: string, openWsSource: PostmortemIo["openWsSource"]): Promise<{ open: OpenSource; label: string; stream: boolean }> {
+/** An events.jsonl as a source for the two passes (see pipeline.ts): batches, offsets, samples as headers in the first pass. */
+export function logFileSource(path: string): OpenSource {
+  return (opts = {}) => fileRecords(path, opts);
+}
+
+/** Below this size a worker costs more to start than it saves. */
+const SPLIT_MIN_BYTES = 16 * 1024 * 1024;
+/** Where a large file is split for the first pass: a line costs about the same in either part. */
+const HEAD_SHARE = 0.5;
+
+/** A large file's first pass in two parts at once: the head read here, the tail by a worker (see logfile.ts readTail). */
+export interface SplitRead {
+  /** where the tail starts (a line start) */
+  boundary: number;
+  task: TailTask;
+}
+
+/** The worker reading a large file's tail; null for a small file, or where no worker can run. */
+async function startSplitRead(path: string): Promise<SplitRead | null> {
+  const size = (await stat(path)).size;
+  if (size < SPLIT_MIN_BYTES) return null;
+  const boundary = await nextLineStart(path, Math.floor(size * HEAD_SHARE));
+  if (boundary >= size) return null;
+  const task = readTailInWorker(path, boundary);
+  return task === null ? null : { boundary, task };
+}
+
+/** A tail item as a record: line numbers made the file's. */
+function fromTailItem(item: TailItem, linesBefore: number): SourceRecord {
+  if (item.kind === "samples") {
+    const run = { ...item.run, line: item.run.line + linesBefore };
+    return { kind: "samples", run, line: run.line, offset: run.offset };
+  }
+  return fromLogRecord(parseLogLine({ ...item.line, line: item.line.line + linesBefore }, MAX_LINE_BYTES));
+}
+
+/** The file as a source whose first pass reads the head here and takes the tail from the worker; the second pass reads as usual. */
+export function splitFileSource(path: string, split: SplitRead): OpenSource {
+  return (opts = {}) => (opts.samplesAsHeaders === true ? splitRecords(path, split, opts) : fileRecords(path, opts));
+}
+
+async function* splitRecords(path: string, split: SplitRead, opts: OpenOptions): AsyncGenerator<SourceRecord[]> {
+  let lines = 0;
+  for await (const batch of fileRecords(path, opts, split.boundary)) {
+    const last = batch[batch.length - 1];
+    if (last?.line !== undefined) lines = last.line;
+    yield batch;
+  }
+  for await (const items of split.task.items) yield items.map((it) => fromTailItem(it, lines));
+}
+
+async function openSource(source: string, openWsSource: PostmortemIo["openWsSource"]): Promise<{ open: OpenSource; label: string; stream: boolean; path?: string }> {
   if (WS_URL.test(source)) {
     const openWs = openWsSource;
     if (!openWs) throw new SourceError(`cannot read ${source}: this build cannot read a log over the protocol here; give a data directory or its events.jsonl`);
@@ -140,7 +222,7 @@ async function openSource(source: string, openWsSource: PostmortemIo["openWsSour
   } catch (err) {
     throw new SourceError((err as Error).message);
   }
-  return { open: () => fileRecords(path), label: path, stream: false };
+  return { open: logFileSource(path), label: path, stream: false, path };
 }
 
 class SourceError extends Error {}
@@ -165,9 +247,14 @@ export type DraftSourceResult =
  */
 export async function draftFromSource(source: string, opts: DraftSourceOptions = {}): Promise<DraftSourceResult> {
   try {
-    const { open, label, stream } = await openSource(source, opts.openWsSource);
+    const opened = await openSource(source, opts.openWsSource);
+    const { label, stream } = opened;
     const window = opts.window ?? null;
-    const { index, health } = await scanSource(open, window, stream ? { verifyChain: false, whyUnchecked: STREAM_CHAIN_UNCHECKED } : {});
+    // A large file's first pass is read in two parts at once (see startSplitRead).
+    const split = opened.path !== undefined ? await startSplitRead(opened.path) : null;
+    const open = split !== null ? splitFileSource(opened.path!, split) : opened.open;
+    const chainTail = split !== null ? { offset: split.boundary, result: split.task.chain, cancel: split.task.cancel } : null;
+    const { index, health } = await scanSource(open, window, stream ? { verifyChain: false, whyUnchecked: STREAM_CHAIN_UNCHECKED } : chainTail ? { chainTail } : {});
     const w = window && index.firstMs !== null ? window(index.firstMs) : null;
     if (w && w.fromMs > w.toMs) return { ok: false, code: 2, message: `the window's start (${new Date(w.fromMs).toISOString()}) is after its end (${new Date(w.toMs).toISOString()})` };
     const choice = chooseScope(index, { ...(opts.incident !== undefined ? { incident: opts.incident } : {}), ...(w ? { window: w } : {}) });
@@ -178,7 +265,8 @@ export async function draftFromSource(source: string, opts: DraftSourceOptions =
           : "";
       return { ok: false, code: 1, message: choice.message + detail };
     }
-    const collector = await collectSource(open, choice.scope, index.peopleFor(choice.scope));
+    const resumeAt = index.resumeOffset(choice.scope);
+    const collector = await collectSource(open, choice.scope, index.peopleFor(choice.scope, resumeAt), resumeAt);
     const draft = buildDraft(collector, { names: opts.names === true, health });
     return { ok: true, text: opts.format === "json" ? renderJson(draft) : renderMarkdown(draft), draft };
   } catch (err) {

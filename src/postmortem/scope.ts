@@ -1,4 +1,5 @@
 import { formatClock } from "../render/time.js";
+import type { SampleRun } from "../protocol/logfile.js";
 import type { CockpitEvent } from "../protocol/types.js";
 import { cleanText } from "./clean.js";
 import { PeopleDirectory } from "./people.js";
@@ -13,6 +14,13 @@ import { PeopleDirectory } from "./people.js";
 // it stops as soon as it is past everything the draft needs (readUntil*).
 // People are learnt here, from the whole log, so the second pass stopping early
 // can never let a name through.
+//
+// A file source also lets the second pass start late: the index keeps byte
+// offsets (a checkpoint every so many events, where each involved rollout
+// first appears) and resumeOffset finds the first line the collector could
+// need. What the collector would have learnt from the lines it skips is people
+// (actor roles, role assignments); those are kept here with their offsets and
+// replayed by peopleFor, so a resumed pass drafts exactly what a full one does.
 //
 // "Trouble episodes" give an incident its run-up: an episode opens at the first
 // trouble signal (SLO breach, firing alert, incident, automatic pause, rollback,
@@ -61,8 +69,110 @@ export interface IncidentInfo {
   episode: Episode;
 }
 
-/** People as the log names them, in order of first appearance, for the draft's role labels. */
-type PersonFact = { kind: "actor"; name: string; role: string | undefined } | { kind: "assigned"; name: string; role: string; incident: string | undefined };
+/**
+ * People as the log names them, in order of first appearance, for the draft's
+ * role labels. `offset` is where the fact's line starts (when the source has
+ * offsets). "actorRole" is the first event where an actor carried a role: the
+ * collector takes an actor's role from the first such event, which is not
+ * always their first appearance; peopleFor replays it only for skipped lines.
+ * An assignment keeps the role as the collector reads it too (a string or "").
+ */
+type PersonFact =
+  | { kind: "actor"; name: string; role: string | undefined; offset?: number }
+  | { kind: "actorRole"; name: string; role: string; offset?: number }
+  | { kind: "assigned"; name: string; role: string; collectorRole: string; incident: string | undefined; offset?: number };
+
+/** Per tenant: the facts, and what is needed to replay them (see PersonFact). */
+interface TenantPeople {
+  facts: PersonFact[];
+  actors: Set<string>;
+  /** actors whose first role is already a fact */
+  roled: Set<string>;
+  assignments: number;
+  /** offset of the first assignment past MAX_ASSIGNMENTS: a second pass must not skip it, as it cannot be replayed */
+  unrecordedAt: number | null;
+}
+
+/** Checkpoints kept at most; past it every other one goes and they are taken half as often. */
+const MAX_CHECKPOINTS = 4096;
+
+/**
+ * Where a second pass over a file may start: checkpoints every `stride`
+ * events, each with the latest event time before it (times need not be in
+ * order), and where each rollout (and each tenant's first rollout) first appears.
+ */
+class SeekIndex {
+  /** false once an event came without an offset (events in memory, a stream): no seeking then */
+  usable = true;
+  private events = 0;
+  private maxMs = -Infinity;
+  private stride = 1;
+  private readonly checkpointOffsets: number[] = [];
+  private readonly checkpointMaxBefore: number[] = [];
+  readonly firstRolloutAt = new Map<string, number>();
+  readonly firstRolloutOfTenantAt = new Map<string, number>();
+  firstAnyRolloutAt: number | null = null;
+
+  noteEvent(ms: number, offset: number | undefined): void {
+    if (offset === undefined) {
+      this.usable = false;
+      return;
+    }
+    if (this.events % this.stride === 0) {
+      this.checkpointOffsets.push(offset);
+      this.checkpointMaxBefore.push(this.maxMs);
+      if (this.checkpointOffsets.length > MAX_CHECKPOINTS) this.thin();
+    }
+    this.events++;
+    if (ms > this.maxMs) this.maxMs = ms;
+  }
+
+  /** `count` events from `offset` on, the latest at `maxMs`: one checkpoint at their start if one falls due among them. */
+  noteRun(count: number, maxMs: number, offset: number): void {
+    const due = this.events % this.stride === 0 || Math.floor((this.events + count - 1) / this.stride) > Math.floor(this.events / this.stride);
+    if (due) {
+      this.checkpointOffsets.push(offset);
+      this.checkpointMaxBefore.push(this.maxMs);
+      if (this.checkpointOffsets.length > MAX_CHECKPOINTS) this.thin();
+    }
+    this.events += count;
+    if (maxMs > this.maxMs) this.maxMs = maxMs;
+  }
+
+  noteRollout(rollout: string, tenant: string, offset: number | undefined): void {
+    if (offset === undefined) return;
+    if (!this.firstRolloutAt.has(rollout)) this.firstRolloutAt.set(rollout, offset);
+    if (!this.firstRolloutOfTenantAt.has(tenant)) this.firstRolloutOfTenantAt.set(tenant, offset);
+    this.firstAnyRolloutAt ??= offset;
+  }
+
+  /** The latest checkpoint before which every event is earlier than `ms`; 0 if none. */
+  before(ms: number): number {
+    let lo = 0;
+    let hi = this.checkpointMaxBefore.length - 1;
+    let found = -1;
+    // checkpointMaxBefore never decreases: binary search for the last one below ms.
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.checkpointMaxBefore[mid]! < ms) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found < 0 ? 0 : this.checkpointOffsets[found]!;
+  }
+
+  private thin(): void {
+    let j = 0;
+    for (let i = 0; i < this.checkpointOffsets.length; i += 2, j++) {
+      this.checkpointOffsets[j] = this.checkpointOffsets[i]!;
+      this.checkpointMaxBefore[j] = this.checkpointMaxBefore[i]!;
+    }
+    this.checkpointOffsets.length = j;
+    this.checkpointMaxBefore.length = j;
+    this.stride *= 2;
+  }
+}
 
 /** Upper bound on role assignments remembered (a long log assigns roles in every incident). */
 const MAX_ASSIGNMENTS = 10_000;
@@ -121,27 +231,22 @@ export class LogIndex {
 
   private readonly trouble = new Map<string, TenantTrouble>();
   /** per tenant: who acted or was given a role, learnt from the whole log so no name escapes */
-  private readonly people = new Map<string, { facts: PersonFact[]; actors: Set<string>; assignments: number }>();
+  private readonly people = new Map<string, TenantPeople>();
+  private readonly seek = new SeekIndex();
 
   constructor(private readonly window: WindowRequest | null = null) {}
 
-  add(e: CockpitEvent): void {
+  /** `offset`: where the event's line starts in the file, when the source is one (see resumeOffset). */
+  add(e: CockpitEvent, offset?: number): void {
     const ms = Date.parse(e.time);
     if (Number.isNaN(ms)) return;
-    this.eventCount++;
-    if (this.firstMs === null) {
-      this.firstMs = ms;
-      this.firstTime = e.time;
-    }
-    if (this.lastMs === null || ms >= this.lastMs) {
-      this.lastMs = ms;
-      this.lastTime = e.time;
-    }
-    if (e.seq > this.lastSeq) this.lastSeq = e.seq;
-    this.tenants.set(e.tenant, (this.tenants.get(e.tenant) ?? 0) + 1);
+    this.count(e.seq, ms, e.time, e.tenant, offset);
     if (e.type === "sli.sample") return; // the hot path: nothing else to learn from a sample here
-    if (e.rollout) this.rollouts.add(e.rollout);
-    this.learnPeople(e);
+    if (e.rollout) {
+      this.rollouts.add(e.rollout);
+      this.seek.noteRollout(e.rollout, e.tenant, offset);
+    }
+    this.learnPeople(e, offset);
     if (e.incident) {
       const inc = this.incidents.get(e.incident);
       if (inc) inc.lastSeq = e.seq;
@@ -161,21 +266,76 @@ export class LogIndex {
     this.track(e, ms, d);
   }
 
-  private learnPeople(e: CockpitEvent): void {
+  /**
+   * A sample read without building the event (the first pass over a file):
+   * the index learns nothing from a sample but its time, seq and tenant.
+   * `ms` is Date.parse(time), which the reader has already worked out.
+   */
+  addSample(seq: number, ms: number, time: string, tenant: string, offset?: number): void {
+    if (Number.isNaN(ms)) return;
+    this.count(seq, ms, time, tenant, offset);
+  }
+
+  /** Consecutive samples summed up (a file's tail read beside the first pass): as add() for each, in order. */
+  addSampleRun(run: SampleRun): void {
+    if (run.count === 0) return;
+    this.eventCount += run.count;
+    if (this.firstMs === null) {
+      this.firstMs = run.firstMs;
+      this.firstTime = run.firstTime;
+    }
+    // The last event at the latest time is the one add() would have left.
+    if (this.lastMs === null || run.maxMs >= this.lastMs) {
+      this.lastMs = run.maxMs;
+      this.lastTime = run.maxTime;
+    }
+    if (run.maxSeq > this.lastSeq) this.lastSeq = run.maxSeq;
+    for (const [tenant, n] of run.tenants) this.tenants.set(tenant, (this.tenants.get(tenant) ?? 0) + n);
+    this.seek.noteRun(run.count, run.maxMs, run.offset);
+  }
+
+  private count(seq: number, ms: number, time: string, tenant: string, offset: number | undefined): void {
+    this.eventCount++;
+    if (this.firstMs === null) {
+      this.firstMs = ms;
+      this.firstTime = time;
+    }
+    if (this.lastMs === null || ms >= this.lastMs) {
+      this.lastMs = ms;
+      this.lastTime = time;
+    }
+    if (seq > this.lastSeq) this.lastSeq = seq;
+    this.tenants.set(tenant, (this.tenants.get(tenant) ?? 0) + 1);
+    this.seek.noteEvent(ms, offset);
+  }
+
+  private learnPeople(e: CockpitEvent, offset: number | undefined): void {
     let p = this.people.get(e.tenant);
     if (!p) {
-      p = { facts: [], actors: new Set(), assignments: 0 };
+      p = { facts: [], actors: new Set(), roled: new Set(), assignments: 0, unrecordedAt: null };
       this.people.set(e.tenant, p);
     }
-    if (e.actor.kind === "human" && e.actor.name && !p.actors.has(e.actor.name)) {
-      p.actors.add(e.actor.name);
-      p.facts.push({ kind: "actor", name: e.actor.name, role: e.actor.role === undefined ? undefined : String(e.actor.role) });
+    const at = offset === undefined ? {} : { offset };
+    if (e.actor.kind === "human" && e.actor.name) {
+      const name = e.actor.name;
+      if (!p.actors.has(name)) {
+        p.actors.add(name);
+        p.facts.push({ kind: "actor", name, role: e.actor.role === undefined ? undefined : String(e.actor.role), ...at });
+      }
+      if (e.actor.role && !p.roled.has(name)) {
+        p.roled.add(name);
+        p.facts.push({ kind: "actorRole", name, role: String(e.actor.role), ...at });
+      }
     }
-    if (e.type === "incident.role_assigned" && p.assignments < MAX_ASSIGNMENTS) {
+    if (e.type === "incident.role_assigned") {
       const d = e.data as Record<string, unknown>;
       if (typeof d.name === "string" && d.name) {
-        p.assignments++;
-        p.facts.push({ kind: "assigned", name: d.name, role: String(d.role ?? ""), incident: e.incident });
+        if (p.assignments < MAX_ASSIGNMENTS) {
+          p.assignments++;
+          p.facts.push({ kind: "assigned", name: d.name, role: String(d.role ?? ""), collectorRole: typeof d.role === "string" ? d.role : "", incident: e.incident, ...at });
+        } else if (offset !== undefined) {
+          p.unrecordedAt ??= offset;
+        }
       }
     }
   }
@@ -183,15 +343,57 @@ export class LogIndex {
   /**
    * Everyone the log names for the tenant, labelled for the span: roles held
    * in the chosen incident win; assignments in other incidents only teach the name.
+   * `resumedAt`: the offset the second pass starts from (resumeOffset); what
+   * the collector would have learnt from the lines before it is replayed here.
    */
-  peopleFor(scope: Scope): PeopleDirectory {
+  peopleFor(scope: Scope, resumedAt = 0): PeopleDirectory {
     const dir = new PeopleDirectory();
     for (const f of this.people.get(scope.tenant ?? "")?.facts ?? (scope.tenant === null ? [...this.people.values()].flatMap((p) => p.facts) : [])) {
       if (f.kind === "actor") dir.noteActor({ kind: "human", name: f.name, ...(f.role !== undefined ? { role: f.role } : {}) });
+      else if (f.kind === "actorRole") continue;
       else if (scope.incidentId === null || f.incident === scope.incidentId) dir.noteRoleAssigned(f.name, f.role);
       else dir.noteName(f.name);
     }
+    if (resumedAt > 0) {
+      // As IncidentCollector.learnPeople would, line by line: everyone is known
+      // by now, so only an actor's first role and the latest assignment matter.
+      // The collector reads every tenant's lines when the scope has no tenant.
+      const read = scope.tenant === null ? [...this.people.values()] : [this.people.get(scope.tenant)].filter((p) => p !== undefined);
+      const skipped = read
+        .flatMap((p) => p.facts)
+        .filter((f) => f.offset !== undefined && f.offset < resumedAt)
+        .sort((a, b) => a.offset! - b.offset!);
+      for (const f of skipped) {
+        if (f.kind === "actorRole") dir.noteActor({ kind: "human", name: f.name, role: f.role });
+        else if (f.kind === "assigned") {
+          if (scope.incidentId === null || f.incident === scope.incidentId) dir.noteRoleAssigned(f.name, f.collectorRole);
+          else dir.noteName(f.name);
+        }
+      }
+    }
     return dir;
+  }
+
+  /**
+   * The byte offset the second pass over a file may start at and still draft
+   * exactly what a pass from the start would (pass it to peopleFor too): every
+   * line before it is earlier than the span and its run-up, and belongs to no
+   * rollout the span involves. 0 when the source gave no offsets.
+   */
+  resumeOffset(scope: Scope): number {
+    if (!this.seek.usable || this.eventCount === 0) return 0;
+    const earliest = Math.min(scope.sampleFromMs, scope.fromMs);
+    // The second pass stops at the first event past readUntil*; none may be skipped.
+    if (!(earliest <= scope.readUntilMs)) return 0;
+    let offset = this.seek.before(earliest);
+    const earlier = (at: number | null | undefined) => {
+      if (at !== null && at !== undefined && at < offset) offset = at;
+    };
+    // Plans and ring exposures come from the rollout's first events, however long ago.
+    if (scope.rollouts) for (const r of scope.rollouts) earlier(this.seek.firstRolloutAt.get(r));
+    else earlier(scope.tenant === null ? this.seek.firstAnyRolloutAt : this.seek.firstRolloutOfTenantAt.get(scope.tenant));
+    for (const [tenant, p] of this.people) if (scope.tenant === null || tenant === scope.tenant) earlier(p.unrecordedAt);
+    return offset;
   }
 
   private tenantTrouble(tenant: string, ms: number): TenantTrouble {
