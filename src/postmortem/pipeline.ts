@@ -10,11 +10,13 @@ import { chooseScope, LogIndex, type Scope, type ScopeRequest, type WindowReques
 // The two passes over a source, shared by the CLI (files, ws) and the cockpit
 // (events it already holds). A source is opened once per pass.
 //
-// A file source does more than hand over events: it yields records in batches
-// (one await per chunk, not per line), gives each line's byte offset so the
-// second pass can start where the span needs it (LogIndex.resumeOffset), and in
-// the first pass hands over samples as headers with the canonical text their
-// hash covers, read without building the event.
+// A file source (run.ts) does more than hand over events: it yields records in
+// batches (one await per batch, not per line); it gives each line's byte offset,
+// so the second pass can start where the span needs it (LogIndex.resumeOffset);
+// it hands over samples, most of a log, as headers read without building the
+// event (with the hash of their content in the first pass, for the chain; in
+// the second, the collector builds the event only if it needs it); and it may
+// read a large file's tail in a worker (ChainTail, "samples" records).
 
 export type SourceRecord =
   | {
@@ -37,7 +39,7 @@ export type SourceRecord =
   | { kind: "samples"; run: SampleRun; line?: number; offset?: number }
   | { kind: "bad"; line: number; reason: string; offset?: number };
 
-/** What the first pass needs of a sample: the index's fields and the chain's. */
+/** What the passes need of a sample: the index's fields, the chain's, and what the collector decides on. */
 export interface SampleHeader {
   seq: number;
   time: string;

@@ -12,8 +12,9 @@ import { chooseScope, parseTimeArg, type WindowRequest } from "./scope.js";
 
 // `cockpit postmortem`: the one module of postmortem/ that does I/O. It opens
 // the source (twice: see scope.ts; a file the second time from where the span
-// needs it), writes the draft, and maps outcomes to exit codes: 0 draft
-// written, 1 nothing to draft, 2 usage error or unreadable source.
+// needs it, a large file the first time in two halves at once, the second
+// read by a worker thread), writes the draft, and maps outcomes to exit codes:
+// 0 draft written, 1 nothing to draft, 2 usage error or unreadable source.
 
 export interface PostmortemIo {
   stdout: { write(s: string): unknown };

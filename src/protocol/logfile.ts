@@ -10,12 +10,13 @@ import { validateEvent } from "./validate-event.js";
 // open), `cockpit verify-log` and the postmortem. Pure reading: nothing here
 // writes or repairs a file.
 //
-// Three layers, each usable alone: readLogLines splits the file into decoded
-// lines (in batches, so a million-line log costs thousands of awaits, not
-// millions); parseLogLine turns a line into an event or a
-// bad line; summarizeEventLine is the fast path for a reader that needs only an
-// event's header and the text its hash covers (checking the chain, indexing
-// samples), without building the event.
+// Layers, each usable alone: readLogLines splits the file into decoded lines
+// (in batches, so a million-line log costs thousands of awaits, not millions);
+// parseLogLine turns a line into an event or a bad line; summarizeEventLine and
+// readEventLineHeader are the fast path for a reader that needs only an event's
+// header (and the text its hash covers, to check the chain), without building
+// the event; readTail reads the end of a file beside another reader (in a
+// worker thread: readTailInWorker).
 
 /** How much of a bad line is kept for messages. */
 export const RAW_EXCERPT_CHARS = 200;
@@ -102,15 +103,15 @@ export async function* readLogLines(path: string, opts: ReadLogOptions = {}): As
   /** The line of `length` bytes whose kept bytes are bytes[from..to). */
   const cut = (bytes: Buffer, from: number, to: number, length: number, terminated: boolean): LogLine => {
     line += 1;
-    const end = offset + length + (terminated ? 1 : 0);
+    const lineEnd = offset + length + (terminated ? 1 : 0);
     const overlong = length > maxLineBytes;
     let stop = to;
     if (overlong && to - from > OVERLONG_DECODE_BYTES) stop = from + OVERLONG_DECODE_BYTES;
     else if (stop > from && bytes[stop - 1] === CR) stop--;
     let text = bytes.toString("utf8", from, stop);
     if (line === 1 && start === 0 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    const out: LogLine = { line, offset, end, terminated, text, overlong };
-    offset = end;
+    const out: LogLine = { line, offset, end: lineEnd, terminated, text, overlong };
+    offset = lineEnd;
     return out;
   };
   const cutParts = (terminated: boolean): LogLine => {
