@@ -1,4 +1,4 @@
-import React from "react";
+import React, { memo } from "react";
 import { Box, Text } from "ink";
 import { fitSpans, span, type Span, type Tone } from "../src/tui/spans.js";
 import { useCockpitContext } from "./context.js";
@@ -24,15 +24,23 @@ export interface LineProps {
   pad?: boolean;
 }
 
-export function Line({ spans, width, dim = false, pad = false }: LineProps) {
+/**
+ * Each piece is a Text of its own in a row, not a nested Text, and pieces are cut further
+ * where ASCII meets other characters: Ink measures every Text's whole content each frame,
+ * and a run of printable ASCII measures in a blink while a text with a single glyph or "…"
+ * in it goes character by character through Unicode segmentation. Split, only the glyphs
+ * and sparklines pay for that.
+ */
+function LineView({ spans, width, dim = false, pad = false }: LineProps) {
   const { color } = useCockpitContext();
   const fitted = fitSpans(spans, width, pad);
   if (fitted.length === 0) return <Text> </Text>;
   return (
-    <Text wrap="truncate-end">
-      {fitted.map((s, i) => (
+    <Box height={1} flexShrink={0}>
+      {asciiRuns(fitted).map((s, i) => (
         <Text
           key={i}
+          wrap="truncate-end"
           color={color && s.tone ? TONE_COLORS[s.tone] : undefined}
           bold={s.bold ?? false}
           dimColor={dim || (s.dim ?? false)}
@@ -42,9 +50,35 @@ export function Line({ spans, width, dim = false, pad = false }: LineProps) {
           {s.text}
         </Text>
       ))}
-    </Text>
+    </Box>
   );
 }
+
+const RUNS = /[\x20-\x7e]+|[^\x20-\x7e]+/g;
+
+/** Pieces cut where printable ASCII meets anything else ("✓ completed" → "✓", " completed"), styles kept. */
+export function asciiRuns(spans: readonly Span[]): Span[] {
+  const out: Span[] = [];
+  for (const s of spans) {
+    const runs = s.text.match(RUNS);
+    if (runs === null || runs.length <= 1) out.push(s);
+    else for (const text of runs) out.push({ ...s, text });
+  }
+  return out;
+}
+
+function sameSpan(a: Span, b: Span): boolean {
+  return a.text === b.text && a.tone === b.tone && a.bold === b.bold && a.dim === b.dim && a.inverse === b.inverse && a.underline === b.underline;
+}
+
+/** Same line as last frame: skip it, so React and Ink leave its nodes alone (parents rebuild span arrays every render). */
+export function sameLine(a: LineProps, b: LineProps): boolean {
+  if (a.width !== b.width || a.dim !== b.dim || a.pad !== b.pad || a.spans.length !== b.spans.length) return false;
+  for (let i = 0; i < a.spans.length; i++) if (!sameSpan(a.spans[i]!, b.spans[i]!)) return false;
+  return true;
+}
+
+export const Line = memo(LineView, sameLine);
 
 export interface PaneProps {
   title: string;

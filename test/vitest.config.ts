@@ -7,6 +7,6 @@ export default defineConfig({
   root: fileURLToPath(new URL("..", import.meta.url)),
   test: {
     include: ["test/**/*.test.ts", "test/**/*.test.tsx"],
-    setupFiles: ["test/setup/ci-env.ts"],
+    setupFiles: ["test/setup/ci-env.ts", "test/setup/ink-output.ts"],
   },
 });

@@ -2,6 +2,7 @@ import { render, type Instance } from "ink";
 import { App } from "../../components/App.js";
 import type { CommandRequest, Connection } from "../client/connection.js";
 import type { CockpitStore } from "../store/cockpit-store.js";
+import { installFastOutput } from "./ink-fast-output.js";
 import { guardedStdin } from "./input-guard.js";
 import { anchoredStdout } from "./terminal.js";
 
@@ -96,6 +97,7 @@ export async function startCockpit(opts: StartOptions): Promise<number> {
   };
 
   try {
+    await installFastOutput();
     stdout.write(ENTER_ALT_SCREEN + CLEAR_HOME + HIDE_CURSOR);
     instance = render(
       <App
@@ -107,7 +109,10 @@ export async function startCockpit(opts: StartOptions): Promise<number> {
         {...(opts.onExportDraft ? { onExportDraft: opts.onExportDraft } : {})}
       />,
       // guardedStdin: a pasted escape sequence Ink cannot parse would otherwise crash the cockpit (input-guard.ts).
-      { stdout: anchoredStdout(stdout), stdin: guardedStdin(stdin), stderr, incrementalRendering: true, maxFps: 20, patchConsole: false, exitOnCtrlC: false },
+      // maxFps 0: the cockpit store already batches the event stream into at most 15 publishes a second, so that is
+      // what paces frames. Ink's own throttle would only delay the frames that must not wait: a key's echo, a
+      // command's ack (its trailing edge restarts with every update, so a 20 fps cap cost up to 50 ms per ack).
+      { stdout: anchoredStdout(stdout), stdin: guardedStdin(stdin), stderr, incrementalRendering: true, maxFps: 0, patchConsole: false, exitOnCtrlC: false },
     );
     // A signal may have arrived between listening and rendering.
     if (finished) instance.unmount();
