@@ -37,9 +37,47 @@ const MEMO_FROM_CHARS = 24;
 const widths = new Memo<number>(1_000_000);
 const truncations = new Map<number, Memo<string>>();
 
+/**
+ * Code points that always stand alone as a grapheme and never join their neighbours: printable
+ * ASCII, Latin-1, and the punctuation, arrows, box-drawing, block and symbol blocks the cockpit
+ * draws with (U+2010-U+205E, U+2070-U+20CF, U+2100-U+2BFF; not the zero-width, bidi or
+ * combining-mark code points between them). A string of only these is as wide as the sum of its
+ * characters' widths, so it needs no Unicode segmentation, which is what makes string-width slow.
+ */
+function standsAlone(c: number): boolean {
+  return (c >= 0x20 && c <= 0x7e) || (c >= 0xa0 && c <= 0xff) || (c >= 0x2010 && c <= 0x2027) || (c >= 0x2030 && c <= 0x205e) || (c >= 0x2070 && c <= 0x20cf) || (c >= 0x2100 && c <= 0x2bff);
+}
+/** width of each such character, as string-width measures it alone */
+const charWidths = new Map<number, number>();
+
+/** The width from per-character widths, or -1 when a character may join a grapheme with another. */
+function simpleWidth(s: string): number {
+  let w = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x20 && c <= 0x7e) {
+      w++;
+      continue;
+    }
+    if (!standsAlone(c)) return -1;
+    let cw = charWidths.get(c);
+    if (cw === undefined) {
+      cw = stringWidth(String.fromCharCode(c));
+      charWidths.set(c, cw);
+    }
+    w += cw;
+  }
+  return w;
+}
+
+function measure(s: string): number {
+  const w = simpleWidth(s);
+  return w >= 0 ? w : stringWidth(s);
+}
+
 /** Columns the text takes in a terminal. */
 export function displayWidth(s: string): number {
-  return s.length < MEMO_FROM_CHARS ? stringWidth(s) : widths.get(s, () => stringWidth(s));
+  return s.length < MEMO_FROM_CHARS ? measure(s) : widths.get(s, () => measure(s));
 }
 
 /** One line: newlines (any convention) and tabs become single spaces, so a cell never wraps. */
@@ -73,8 +111,10 @@ function cutToWidth(s: string, w: number): string {
   const room = w - 1; // the ellipsis takes one column
   let used = 0;
   let out = "";
-  for (const { segment } of graphemes.segment(line)) {
-    const cw = stringWidth(segment);
+  // Where every character stands alone, the characters are the graphemes.
+  const pieces = simpleWidth(line) >= 0 ? line : Array.from(graphemes.segment(line), (g) => g.segment);
+  for (const segment of pieces) {
+    const cw = segment.length === 1 ? measure(segment) : stringWidth(segment);
     if (used + cw > room) break;
     out += segment;
     used += cw;

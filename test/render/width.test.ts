@@ -1,3 +1,5 @@
+import fc from "fast-check";
+import stringWidth from "string-width";
 import { describe, expect, it } from "vitest";
 import { displayWidth, oneLine, padEnd, padStart, truncate } from "../../src/render/width.js";
 
@@ -9,6 +11,32 @@ describe("displayWidth", () => {
     expect(displayWidth("👨‍👩‍👧")).toBe(2);
     expect(displayWidth("e\u0301")).toBe(1);
     expect(displayWidth("")).toBe(0);
+  });
+});
+
+describe("displayWidth and truncate agree with string-width (Ink's measure)", () => {
+  // The fast path sums per-character widths; these pieces try to break it: joiners, combining
+  // marks, variation selectors, keycaps, emoji, CJK and the symbol blocks the cockpit draws with.
+  const PIECES = ["a", " ", "~", "é", "\u00ad", "…", "‖", "·", "→", "↩", "✓", "✗", "⚠", "◷", "■", "▣", "□", "▁", "█", "│", "─", "⌚", "⏳", "☕", "★", "漢", "ｱ", "\u0301", "\u20e3", "\u20dd", "\u200d", "\ufe0f", "\ufe0e", "\u200b", "\u202e", "👍", "🏽", "1", "#", "\u1100", "\u1161", "\u0915", "\u094d", "\u093f"];
+  const text = fc.array(fc.constantFrom(...PIECES), { maxLength: 30 }).map((a) => a.join(""));
+  it("measures every string as string-width does", () => {
+    fc.assert(
+      fc.property(text, (s) => {
+        expect(displayWidth(s)).toBe(stringWidth(s));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+  it("cuts to the same widths it measures", () => {
+    fc.assert(
+      fc.property(text, fc.integer({ min: 1, max: 20 }), (s, w) => {
+        const cut = truncate(s, w);
+        expect(stringWidth(cut)).toBeLessThanOrEqual(w);
+        if (stringWidth(s) <= w) expect(cut).toBe(s);
+        else expect(cut.endsWith("…")).toBe(true);
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
 
