@@ -55,14 +55,27 @@ function LineView({ spans, width, dim = false, pad = false }: LineProps) {
 }
 
 const RUNS = /[\x20-\x7e]+|[^\x20-\x7e]+/g;
+const ASCII = /^[\x20-\x7e]*$/;
 
-/** Pieces cut where printable ASCII meets anything else ("✓ completed" → "✓", " completed"), styles kept. */
+function sameStyle(a: Span, b: Span): boolean {
+  return a.tone === b.tone && a.bold === b.bold && a.dim === b.dim && a.inverse === b.inverse && a.underline === b.underline;
+}
+
+/**
+ * Pieces cut where printable ASCII meets anything else ("✓ completed" → "✓", " completed"), styles
+ * kept; neighbours of the same style and kind joined again, so a line is as few Texts as it can be.
+ */
 export function asciiRuns(spans: readonly Span[]): Span[] {
   const out: Span[] = [];
+  let lastAscii = false;
   for (const s of spans) {
-    const runs = s.text.match(RUNS);
-    if (runs === null || runs.length <= 1) out.push(s);
-    else for (const text of runs) out.push({ ...s, text });
+    for (const text of s.text.match(RUNS) ?? []) {
+      const ascii = ASCII.test(text);
+      const last = out[out.length - 1];
+      if (last !== undefined && lastAscii === ascii && sameStyle(last, s)) out[out.length - 1] = { ...last, text: last.text + text };
+      else out.push(text === s.text ? s : { ...s, text });
+      lastAscii = ascii;
+    }
   }
   return out;
 }
