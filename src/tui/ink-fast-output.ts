@@ -152,6 +152,28 @@ function pieceRun(line: string): PieceRun | null {
 const NO_STYLES: AnsiCode[] = [];
 
 /**
+ * The codes between two neighbouring cells' styles. Style arrays come from the cached pieces, so
+ * the same pair meets again frame after frame; keyed by identity (a pair's codes depend only on
+ * the arrays' contents, so a miss only costs the computation).
+ */
+const transitions = new WeakMap<AnsiCode[], Map<AnsiCode[], string>>();
+function transition(from: AnsiCode[], to: AnsiCode[]): string {
+  let byTo = transitions.get(from);
+  if (byTo === undefined) {
+    byTo = new Map();
+    transitions.set(from, byTo);
+  }
+  let codes = byTo.get(to);
+  if (codes === undefined) {
+    codes = ansiCodesToString(diffAnsiCodes(from, to));
+    // bounded: a style array meets a handful of neighbours; drop all if one gathers many
+    if (byTo.size > 64) byTo.clear();
+    byTo.set(to, codes);
+  }
+  return codes;
+}
+
+/**
  * The same string as composeRowOnGrid, put together from whole pieces: the codes between two
  * neighbouring cells depend only on their styles, so a piece's inside is reused as is and only
  * its edges are worked out. Only for pieces in column order that neither overlap nor reach past
@@ -163,7 +185,7 @@ function composeRowFromRuns(width: number, pieces: readonly (number | string)[])
   let prev: AnsiCode[] | null = null;
   const gapTo = (to: number) => {
     if (to <= col) return;
-    out += prev === null ? ansiCodesToString(NO_STYLES) : ansiCodesToString(diffAnsiCodes(prev, NO_STYLES));
+    out += prev === null ? ansiCodesToString(NO_STYLES) : transition(prev, NO_STYLES);
     out += " ".repeat(to - col);
     prev = NO_STYLES;
     col = to;
@@ -174,12 +196,12 @@ function composeRowFromRuns(width: number, pieces: readonly (number | string)[])
     if (run === null) continue;
     if (x < col || x + run.width > width) return null;
     gapTo(x);
-    out += (prev === null ? ansiCodesToString(run.first) : ansiCodesToString(diffAnsiCodes(prev, run.first))) + run.body;
+    out += (prev === null ? ansiCodesToString(run.first) : transition(prev, run.first)) + run.body;
     prev = run.last;
     col = x + run.width;
   }
   gapTo(width);
-  if (prev !== null) out += ansiCodesToString(diffAnsiCodes(prev, NO_STYLES));
+  if (prev !== null) out += transition(prev, NO_STYLES);
   return out.trimEnd();
 }
 
