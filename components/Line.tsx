@@ -1,5 +1,6 @@
 import React, { memo } from "react";
-import { Box, Text } from "ink";
+import { Box, Text, Transform } from "ink";
+import { decodeGlyphs, encodeGlyphs } from "../src/tui/glyph-stand-ins.js";
 import { fitSpans, span, type Span, type Tone } from "../src/tui/spans.js";
 import { useCockpitContext } from "./context.js";
 
@@ -37,19 +38,29 @@ function LineView({ spans, width, dim = false, pad = false }: LineProps) {
   if (fitted.length === 0) return <Text> </Text>;
   return (
     <Box height={1} flexShrink={0}>
-      {asciiRuns(fitted).map((s, i) => (
-        <Text
-          key={i}
-          wrap="truncate-end"
-          color={color && s.tone ? TONE_COLORS[s.tone] : undefined}
-          bold={s.bold ?? false}
-          dimColor={dim || (s.dim ?? false)}
-          inverse={s.inverse ?? false}
-          underline={s.underline ?? false}
-        >
-          {s.text}
-        </Text>
-      ))}
+      {asciiRuns(fitted).map((s, i) => {
+        const style = {
+          color: color && s.tone ? TONE_COLORS[s.tone] : undefined,
+          bold: s.bold ?? false,
+          dimColor: dim || (s.dim ?? false),
+          inverse: s.inverse ?? false,
+          underline: s.underline ?? false,
+        };
+        // A run of our own glyphs goes to Ink as letters and comes back as glyphs when written (glyph-stand-ins.ts).
+        const letters = ASCII.test(s.text) ? null : encodeGlyphs(s.text);
+        if (letters !== null) {
+          return (
+            <Transform key={i} transform={decodeGlyphs}>
+              <Text {...style}>{letters}</Text>
+            </Transform>
+          );
+        }
+        return (
+          <Text key={i} wrap="truncate-end" {...style}>
+            {s.text}
+          </Text>
+        );
+      })}
     </Box>
   );
 }
