@@ -63,6 +63,13 @@ async function main(argv: string[]): Promise<number> {
   return run(rest, { stdout: process.stdout, stderr: process.stderr });
 }
 
+// A reader that stops reading (`cockpit events URL --json | head`, `cockpit scenarios | head -1`)
+// closes the pipe: that ends the command, quietly, as it would end cat or grep.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(0);
+  throw err;
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -14,7 +14,7 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
-/** The package root, from dist/src/backend/ or src/backend/. */
+/** The package root, from dist/bundle/chunks/, dist/src/backend/ or src/backend/. */
 export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {

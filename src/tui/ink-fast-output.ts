@@ -302,7 +302,14 @@ export async function loadInkOutput(): Promise<{ Output: OutputClass; version: s
   // Ink's package exports only its index; its output module is the sibling file of that index.
   // (resolved as require would: import.meta.resolve is not there under every test runner)
   const index = pathToFileURL(createRequire(import.meta.url).resolve("ink")).href;
-  const mod = (await import(new URL("./output.js", index).href)) as { default: OutputClass };
+  let mod: { default: OutputClass };
+  try {
+    // In the bundle, package.json's build aliases this name to Ink's output module, so it is the very
+    // class the bundled Ink renders with. Unbundled (tests, dist/src), the name does not resolve.
+    mod = (await import("ink-output-internal")) as { default: OutputClass };
+  } catch {
+    mod = (await import(new URL("./output.js", index).href)) as { default: OutputClass };
+  }
   const pkg = JSON.parse(readFileSync(new URL("../package.json", index), "utf8")) as { version: string };
   return { Output: mod.default, version: pkg.version };
 }

@@ -6,7 +6,8 @@ import WebSocket from "ws";
 import type { ServerMsg } from "../../src/protocol/types.js";
 
 export const ROOT = join(import.meta.dirname, "..", "..");
-export const CLI = join(ROOT, "dist", "src", "cli.js");
+// The bundle, as `npm start` and the `cockpit` bin run it (package.json "bundle").
+export const CLI = join(ROOT, "dist", "bundle", "cli.js");
 
 export function requireBuild(): void {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (npm test does) before these tests`);
