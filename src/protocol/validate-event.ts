@@ -12,7 +12,6 @@ import { EVENT_TYPES, type CockpitEvent } from "./types.js";
 // the answer is the same as checking it again.
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
-const REFERENCE_FIELDS = ["rollout", "ring", "alert", "incident", "command"] as const;
 
 /** 1 at the char code of each lowercase hex digit (0-9, a-f). */
 const HEX_DIGIT = new Uint8Array(128);
@@ -57,6 +56,10 @@ function isTimestampField(s: string): boolean {
   return true;
 }
 
+function referenceError(seq: number, field: "rollout" | "ring" | "alert" | "incident" | "command"): string {
+  return `event ${seq}: ${field} must be a string`;
+}
+
 /**
  * The envelope's first problem as a sentence ("event 12: prev must be 64 hex
  * digits"), or null when it is fine. validateEvent's check without the result
@@ -73,11 +76,12 @@ export function eventEnvelopeError(v: unknown): string | null {
   const actor = v.actor;
   if (!isObj(actor) || typeof actor.kind !== "string" || typeof actor.name !== "string") return `event ${seq}: actor must be {kind, name}`;
   if (!isObj(v.data)) return `event ${seq}: data must be an object`;
-  for (let i = 0; i < REFERENCE_FIELDS.length; i++) {
-    const ref = REFERENCE_FIELDS[i]!;
-    const r = v[ref];
-    if (r !== undefined && typeof r !== "string") return `event ${seq}: ${ref} must be a string`;
-  }
+  // Spelled out, not looped over: a load by a variable name is the slow kind.
+  if (v.rollout !== undefined && typeof v.rollout !== "string") return referenceError(seq, "rollout");
+  if (v.ring !== undefined && typeof v.ring !== "string") return referenceError(seq, "ring");
+  if (v.alert !== undefined && typeof v.alert !== "string") return referenceError(seq, "alert");
+  if (v.incident !== undefined && typeof v.incident !== "string") return referenceError(seq, "incident");
+  if (v.command !== undefined && typeof v.command !== "string") return referenceError(seq, "command");
   if (typeof v.prev !== "string" || !isHashField(v.prev)) return `event ${seq}: prev must be 64 hex digits`;
   if (typeof v.hash !== "string" || !isHashField(v.hash)) return `event ${seq}: hash must be 64 hex digits`;
   return null;

@@ -151,6 +151,19 @@ export function seriesKey(rollout: string, ring: string, metric: string): string
   return `${rollout}/${ring}/${metric}`;
 }
 
+/**
+ * Where one series lives in the working copy. Samples are most of the stream
+ * (tens of thousands a second), so a sample finds its slot without building
+ * the key string, and updates the view in place while that view is `fresh`:
+ * made since the last flush, so no subscriber holds it yet. A view that has
+ * been published is never changed; the next sample makes a new one.
+ */
+interface SeriesSlot {
+  key: string;
+  view: SeriesView | null;
+  fresh: boolean;
+}
+
 export function createCockpitStore(opts: CockpitStoreOptions): CockpitStore {
   const now = opts.now ?? (() => Date.now());
   const flushIntervalMs = Math.max(1, opts.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS);
@@ -184,7 +197,11 @@ export function createCockpitStore(opts: CockpitStoreOptions): CockpitStore {
   // the newest timelineCapacity of them can ever be shown.
   let pendingTimeline: CockpitEvent[] = [];
   const series = new Map<string, SeriesView>();
-  const changedSeries = new Set<string>();
+  const slotsByKey = new Map<string, SeriesSlot>();
+  /** rollout -> ring -> metric -> slot */
+  const slotIndex = new Map<string, Map<string, Map<string, SeriesSlot>>>();
+  /** slots whose view was made since the last flush: the series to publish */
+  const freshSlots: SeriesSlot[] = [];
   let commands: CommandView[] = [];
   let commandsChanged = false;
   let dirty = false;
@@ -285,9 +302,10 @@ export function createCockpitStore(opts: CockpitStoreOptions): CockpitStore {
     const next: CockpitView = { ...prev, connection, state, now: t, serverNow: serverNow(connection, t), revision: prev.revision + 1 };
     const newTimeline = takeTimeline();
     if (newTimeline !== null) timeline = next.timeline = newTimeline;
-    if (changedSeries.size > 0) {
+    if (freshSlots.length > 0) {
       next.series = new Map(series);
-      changedSeries.clear();
+      for (const slot of freshSlots) slot.fresh = false;
+      freshSlots.length = 0;
     }
     if (commandsChanged) {
       if (commands.length > commandCapacity) commands = commands.slice(-commandCapacity);
@@ -299,32 +317,66 @@ export function createCockpitStore(opts: CockpitStoreOptions): CockpitStore {
     store.setState(next, true);
   }
 
+  function slotFor(rollout: string, ring: string, metric: string): SeriesSlot {
+    let rings = slotIndex.get(rollout);
+    if (rings === undefined) slotIndex.set(rollout, (rings = new Map()));
+    let metrics = rings.get(ring);
+    if (metrics === undefined) rings.set(ring, (metrics = new Map()));
+    let slot = metrics.get(metric);
+    if (slot === undefined) {
+      const key = seriesKey(rollout, ring, metric);
+      // Two triples can spell one key ("a/b" + "c" and "a" + "b/c"): they share one series, keyed as shown.
+      slot = slotsByKey.get(key);
+      if (slot === undefined) slotsByKey.set(key, (slot = { key, view: null, fresh: false }));
+      metrics.set(metric, slot);
+    }
+    return slot;
+  }
+
   function ingestSample(e: CockpitEvent<"sli.sample">): void {
     const d = e.data;
-    if (!e.rollout || typeof d.metric !== "string" || typeof d.ring !== "string") return;
-    const key = seriesKey(e.rollout, d.ring, d.metric);
-    const old = series.get(key);
-    const values = old?.values ?? new RingBuffer(seriesCapacity);
-    const baselines = old?.baselines ?? new RingBuffer(seriesCapacity);
+    const rollout = e.rollout;
+    const ring = d.ring;
+    const metric = d.metric;
+    if (!rollout || typeof metric !== "string" || typeof ring !== "string") return;
+    const slot = slotFor(rollout, ring, metric);
+    const old = slot.view;
     const value = typeof d.value === "number" && Number.isFinite(d.value) ? d.value : null;
     const baseline = typeof d.baseline === "number" && Number.isFinite(d.baseline) ? d.baseline : null;
+    const unit = typeof d.unit === "string" ? d.unit : (old?.unit ?? "");
+    let view: SeriesView;
+    if (old !== null && slot.fresh) {
+      // Not published yet: no one can see it change.
+      view = old;
+      view.rollout = rollout;
+      view.ring = ring;
+      view.metric = metric;
+      view.unit = unit;
+      view.last = value;
+      if (baseline !== null) view.baseline = baseline;
+      view.updatedSeq = e.seq;
+    } else {
+      // A new object per published change so a selector on one series sees it change; the buffers are shared.
+      view = {
+        key: slot.key,
+        rollout,
+        ring,
+        metric,
+        unit,
+        values: old?.values ?? new RingBuffer(seriesCapacity),
+        baselines: old?.baselines ?? new RingBuffer(seriesCapacity),
+        last: value,
+        baseline: baseline ?? old?.baseline ?? null,
+        updatedSeq: e.seq,
+      };
+      slot.view = view;
+      slot.fresh = true;
+      freshSlots.push(slot);
+      series.set(slot.key, view);
+    }
     // A gap (no data) is NaN in the buffer, so the sparkline shows a hole, not a zero.
-    values.push(value ?? Number.NaN);
-    baselines.push(baseline ?? Number.NaN);
-    // A new object per change so a selector on one series sees it change; the buffers are shared.
-    series.set(key, {
-      key,
-      rollout: e.rollout,
-      ring: d.ring,
-      metric: d.metric,
-      unit: typeof d.unit === "string" ? d.unit : (old?.unit ?? ""),
-      values,
-      baselines,
-      last: value,
-      baseline: baseline ?? old?.baseline ?? null,
-      updatedSeq: e.seq,
-    });
-    changedSeries.add(key);
+    view.values.push(value ?? Number.NaN);
+    view.baselines.push(baseline ?? Number.NaN);
   }
 
   const ingest: CockpitStore["ingest"] = {
