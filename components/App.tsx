@@ -4,7 +4,7 @@ import type { StoreApi } from "zustand/vanilla";
 import type { CommandRequest } from "../src/client/connection.js";
 import type { KeyContext } from "../src/keymap/keymap.js";
 import type { CockpitView } from "../src/store/cockpit-store.js";
-import { makeSelectSeriesOf, selectOpenIncident, selectRolloutsSorted, selectStale } from "../src/store/selectors.js";
+import { makeSelectSeriesOf, selectDegradedSources, selectOpenIncident, selectRolloutsSorted, selectStale } from "../src/store/selectors.js";
 import { createController, selectedAlert, selectedRollout, type Controller } from "../src/tui/controller.js";
 import { computeLayout, MIN_COLUMNS, MIN_ROWS } from "../src/tui/layout.js";
 import { span } from "../src/tui/spans.js";
@@ -90,6 +90,7 @@ function Screen({ hasExport }: { hasExport: boolean }) {
   const choose = useUi((u) => u.choose);
   const rolloutId = useUi((u) => u.rolloutId);
   const stale = useCockpit(selectStale);
+  const sourceFailing = useCockpit((v) => selectDegradedSources(v).length > 0);
   const rolloutCount = useCockpit((v) => selectRolloutsSorted(v).length);
   const alertCount = useCockpit((v) => v.state.alerts.length);
   const rollout = useCockpit((v) => selectedRollout(v, { rolloutId }));
@@ -100,7 +101,7 @@ function Screen({ hasExport }: { hasExport: boolean }) {
   const layout = computeLayout({
     columns,
     rows,
-    banner: stale,
+    banner: stale || sourceFailing,
     overlay,
     want: { rollouts: rolloutCount, detail: detailLinesWanted(rollout, seriesCount), alerts: alertCount },
   });

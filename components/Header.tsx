@@ -1,7 +1,7 @@
 import { STREAM_PATH } from "../src/protocol/types.js";
 import { formatAge, formatClock } from "../src/render/time.js";
 import { truncate } from "../src/render/width.js";
-import { isStale } from "../src/store/selectors.js";
+import { isStale, selectDegradedSources } from "../src/store/selectors.js";
 import { leftRight, span, type Span } from "../src/tui/spans.js";
 import { connectionWord, wordText } from "../src/tui/words.js";
 import { useCockpit, useCockpitContext } from "./context.js";
@@ -53,11 +53,21 @@ export function Header({ width }: { width: number }) {
   return <Line spans={leftRight(left, right, width)} width={width} />;
 }
 
-/** The loud line under the header while what is on screen may be old. */
+/**
+ * The loud line under the header: while what is on screen may be old (not live), or else while a
+ * source feeding the backend fails (its SLIs or alerts may be missing, and gates hold).
+ */
 export function StaleBanner({ width }: { width: number }) {
   const conn = useCockpit((v) => v.connection);
   const now = useCockpit((v) => v.now);
-  if (!isStale(conn)) return null;
+  const failing = useCockpit(selectDegradedSources);
+  if (!isStale(conn)) {
+    if (failing.length === 0) return null;
+    const first = failing[0]!;
+    const more = failing.length > 1 ? ` (+${failing.length - 1} more: ${failing.slice(1).map((s) => s.source).join(", ")})` : "";
+    const text = `⚠ SOURCE FAILING: ${first.source} since ${formatClock(first.since)} UTC: ${first.message}${more}. Its SLIs and alerts may be missing; gates without data hold.`;
+    return <Line spans={[span(text, { tone: "warn", bold: true, inverse: true })]} width={width} pad />;
+  }
   const since = conn.staleSince;
   const asOf = since !== undefined ? `data as of ${formatClock(since)} UTC (${formatAge(since, now)})` : "data may be out of date";
   const w = connectionWord(conn, now);

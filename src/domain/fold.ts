@@ -165,6 +165,21 @@ export function applyEvent(state: CockpitState, e: CockpitEvent): CockpitState {
       return mapIncident(state, e.incident, (i) => ({ ...i, roles: { ...i.roles, [String(d.role)]: String(d.name) } }));
     case "incident.milestone":
       return mapIncident(state, e.incident, (i) => ({ ...i, milestones: { ...i.milestones, [String(d.milestone)]: String(d.at) } }));
+    case "source.degraded": {
+      const source = String(d.source);
+      const before = state.degradedSources ?? [];
+      const earlier = before.find((s) => s.source === source);
+      // Failing differently keeps the time it started failing; the message is the latest.
+      const entry = { source, message: String(d.message), since: earlier?.since ?? e.time };
+      return { ...state, degradedSources: [...before.filter((s) => s.source !== source), entry] };
+    }
+    case "source.recovered": {
+      const source = String(d.source);
+      if (!state.degradedSources?.some((s) => s.source === source)) return state;
+      const rest = state.degradedSources.filter((s) => s.source !== source);
+      const { degradedSources: _gone, ...others } = state;
+      return rest.length > 0 ? { ...others, degradedSources: rest } : others;
+    }
     default:
       return state;
   }

@@ -332,6 +332,7 @@ const SERVER_FRAMES: Readonly<Record<ServerMsg["type"], Check>> = {
       rollouts: arrayOf(rolloutState, "a list of rollouts"),
       alerts: arrayOf(alertState, "a list of alerts"),
       incidents: arrayOf(incidentState, "a list of incidents"),
+      degradedSources: optional(arrayOf(shape({ source: str, message: str, since: timestamp }), "a list of failing sources")),
     }),
   }),
   event: eventFrame,

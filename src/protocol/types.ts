@@ -251,10 +251,21 @@ export interface IncidentState {
   milestones: Partial<Record<Milestone, string>>;
 }
 
+/** An outside source (Prometheus, Alertmanager) that is failing now, from its source.degraded event. */
+export interface DegradedSource {
+  source: string;
+  /** the latest failure, in the backend's words */
+  message: string;
+  /** event time of the first source.degraded since it last answered well */
+  since: string;
+}
+
 export interface CockpitState {
   rollouts: RolloutState[];
   alerts: AlertState[];
   incidents: IncidentState[];
+  /** added to v1 (issue 3 follow-up): sources failing now; absent when none is */
+  degradedSources?: DegradedSource[];
 }
 
 // ---- frames -----------------------------------------------------------------------

@@ -1,4 +1,4 @@
-import type { AlertState, IncidentState, Role, RolloutState, Severity } from "../protocol/types.js";
+import type { AlertState, DegradedSource, IncidentState, Role, RolloutState, Severity } from "../protocol/types.js";
 import type { CockpitView, CommandView, ConnectionView, SeriesView } from "./cockpit-store.js";
 
 // Narrow reads of the view for components. zustand's useStore re-renders when
@@ -105,6 +105,10 @@ export function isStale(c: ConnectionView): boolean {
   return c.status !== "connecting" || c.staleSince !== undefined;
 }
 export const selectStale = (v: CockpitView): boolean => isStale(v.connection);
+
+const NO_SOURCES: readonly DegradedSource[] = [];
+/** Outside sources failing now (Prometheus, Alertmanager): the SLIs and alerts on screen may be missing data. */
+export const selectDegradedSources = (v: CockpitView): readonly DegradedSource[] => v.state.degradedSources ?? NO_SOURCES;
 
 // ---- series ------------------------------------------------------------------------
 

@@ -55,6 +55,17 @@ describe("decodeServerFrame: valid frames", () => {
     expect(decodeServerFrame(frame(SNAPSHOT))).toEqual({ ok: true, msg: SNAPSHOT });
   });
 
+  it("accepts a snapshot naming failing sources (an addition to v1), and refuses a malformed list", () => {
+    const failing = { ...SNAPSHOT, state: { ...SNAPSHOT.state, degradedSources: [{ source: "prometheus", message: "HTTP 503", since: "2026-11-21T14:00:05.000Z" }] } };
+    expect(decodeServerFrame(frame(failing))).toEqual({ ok: true, msg: failing });
+    const bad = { ...SNAPSHOT, state: { ...SNAPSHOT.state, degradedSources: [{ source: "prometheus", message: 503, since: "2026-11-21T14:00:05.000Z" }] } };
+    expect(serverError(frame(bad))).toBe("snapshot frame: state.degradedSources[0].message: expected a string, got the number 503");
+    const hostile = { ...SNAPSHOT, state: { ...SNAPSHOT.state, degradedSources: [{ source: "prom\u001b]0;pwned\u0007", message: "x", since: "2026-11-21T14:00:05.000Z" }] } };
+    const d = decodeServerFrame(JSON.stringify(hostile));
+    expect(d.ok).toBe(true);
+    if (d.ok && d.msg.type === "snapshot") expect(d.msg.state.degradedSources?.[0]?.source).not.toContain("\u001b");
+  });
+
   it("accepts an empty snapshot at seq 0", () => {
     const empty = { type: "snapshot", seq: 0, state: { rollouts: [], alerts: [], incidents: [] } };
     expect(decodeServerFrame(frame(empty))).toEqual({ ok: true, msg: empty });
