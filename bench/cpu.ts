@@ -1,6 +1,7 @@
 import { startChild } from "./lib/child.js";
 import { EventStream, scenarioEvents } from "./lib/events.js";
 import { writeFramesFile } from "./lib/frames-file.js";
+import { DEFAULT_FLUSH_INTERVAL_MS } from "../src/store/cockpit-store.js";
 import { check, type BenchResult, type Benchmark, type Check } from "./lib/report.js";
 
 // CPU of a running cockpit under 2,000 events/s (issue 3: under a quarter of a
@@ -16,8 +17,8 @@ const WARMUP = 2;
 const COLUMNS = 160;
 const ROWS = 48;
 const TARGET_PERCENT = 25;
-/** the store publishes at 15 Hz and every publish is a frame (startCockpit leaves Ink unthrottled) */
-const DESIGN_FPS = 15;
+/** the store publishes at 10 Hz and every publish is a frame (startCockpit leaves Ink unthrottled) */
+const DESIGN_FPS = 1000 / DEFAULT_FLUSH_INTERVAL_MS;
 
 interface CpuResult {
   ink: boolean;
@@ -88,7 +89,7 @@ export const cpuBench: Benchmark = {
         ],
         notes: [
           `${SECONDS} s window after ${WARMUP} s warm-up; process.cpuUsage of the cockpit child (user + system, all threads) / wall time`,
-          "server: a child pacing ws.send every 5 ms; the cockpit uses default store settings (15 Hz flush) and startCockpit's Ink options",
+          "server: a child pacing ws.send every 5 ms; the cockpit uses default store settings (10 Hz flush) and startCockpit's Ink options",
           "a frame is one drawing Ink writes (synchronized-output markers not counted); CPU per frame = (cockpit CPU - store-only CPU) / frames",
           `projected = store-only CPU + CPU per frame x ${DESIGN_FPS}: what the cockpit needs when it is not starved of CPU`,
           ...[cockpit]

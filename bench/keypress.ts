@@ -63,7 +63,7 @@ export const keypressBench: Benchmark = {
         notes: [
           `${PRESSES} presses of p, alternating pause/resume, 50-90 ms apart (under the server's 20 commands/s); healthy scenario at speed 1; terminal 120x40; React production build, as the cockpit command runs`,
           "sent -> ack received: until the cockpit's event loop reads the ack, so it includes the backend (engine, fdatasync of the log) and any frame the cockpit was drawing meanwhile (the pending state)",
-          "ack -> on screen: the store publishes a command's state at once (not batched), then React renders and Ink draws the frame (startCockpit does not throttle Ink: the store's 15 Hz flush paces frames)",
+          "ack -> on screen: the store publishes a command's state at once (not batched), then React renders and Ink draws the frame (startCockpit does not throttle Ink: the store's 10 Hz flush paces frames)",
           ...(run.failures.length > 0 ? [`failed presses: ${[...new Set(run.failures)].join("; ")}`] : []),
         ],
         data: { run },

@@ -119,7 +119,7 @@ for (let i = 0; i < PRESSES && performance.now() < stopAt; i++) {
   current = null;
   if (result instanceof Error) failures.push(result.message);
   else presses.push(result);
-  // Uneven gaps, so presses do not line up with the 15 Hz flush; long enough to
+  // Uneven gaps, so presses do not line up with the 10 Hz flush; long enough to
   // stay under the server's 20 commands/s limit.
   await sleep(50 + Math.random() * 40);
 }

@@ -109,7 +109,7 @@ export async function startCockpit(opts: StartOptions): Promise<number> {
         {...(opts.onExportDraft ? { onExportDraft: opts.onExportDraft } : {})}
       />,
       // guardedStdin: a pasted escape sequence Ink cannot parse would otherwise crash the cockpit (input-guard.ts).
-      // maxFps 0: the cockpit store already batches the event stream into at most 15 publishes a second, so that is
+      // maxFps 0: the cockpit store already batches the event stream into at most 10 publishes a second, so that is
       // what paces frames. Ink's own throttle would only delay the frames that must not wait: a key's echo, a
       // command's ack (its trailing edge restarts with every update, so a 20 fps cap cost up to 50 ms per ack).
       { stdout: anchoredStdout(stdout), stdin: guardedStdin(stdin), stderr, incrementalRendering: true, maxFps: 0, patchConsole: false, exitOnCtrlC: false },
