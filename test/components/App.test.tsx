@@ -1,4 +1,5 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { unmountAfterEach } from "./mounted.js";
 import { sanitizeDeep } from "../../src/protocol/sanitize.js";
 import type { CockpitEvent } from "../../src/protocol/types.js";
 import type { CockpitStore } from "../../src/store/cockpit-store.js";
@@ -6,14 +7,7 @@ import { canaryIncident, clock, ev, makeStore, renderApp, settle, T0, welcome, t
 
 // What a person reads on the screen, frame by frame.
 
-let open: { store: CockpitStore; r?: Rendered }[] = [];
-afterEach(() => {
-  for (const o of open) {
-    o.r?.unmount();
-    o.store.dispose();
-  }
-  open = [];
-});
+const open = unmountAfterEach();
 
 async function scene(
   opts: { role?: "viewer" | "operator" | "commander"; readonly?: boolean; columns?: number; rows?: number; killSwitch?: boolean; paused?: boolean; onExportDraft?: () => Promise<string> } = {},

@@ -1,4 +1,5 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { unmountAfterEach } from "./mounted.js";
 import { displayWidth } from "../../src/render/width.js";
 import type { CockpitStore } from "../../src/store/cockpit-store.js";
 import { canaryIncident, clock, ev, makeStore, renderApp, T0, welcome, type Rendered } from "./harness.js";
@@ -7,14 +8,7 @@ import { canaryIncident, clock, ev, makeStore, renderApp, T0, welcome, type Rend
 // makes Ink clear the screen every time) and no line wider than the terminal
 // (a wrapped line pushes everything down). Measured in terminal cells.
 
-let open: { store: CockpitStore; r: Rendered }[] = [];
-afterEach(() => {
-  for (const o of open) {
-    o.r.unmount();
-    o.store.dispose();
-  }
-  open = [];
-});
+const open = unmountAfterEach();
 
 function busyStore(role: "operator" | "commander" = "commander"): { store: CockpitStore; last: number } {
   const c = clock();

@@ -1,6 +1,5 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { CockpitStore } from "../../src/store/cockpit-store.js";
-import type { Rendered } from "./harness.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { unmountAfterEach } from "./mounted.js";
 
 // NO_COLOR: Ink's chalk does not read NO_COLOR, so the App takes `color` (set
 // from the environment by startCockpit) and then asks for no colour at all.
@@ -19,14 +18,7 @@ beforeAll(async () => {
   h = await import("./harness.js");
 });
 
-let open: { store: CockpitStore; r: Rendered }[] = [];
-afterEach(() => {
-  for (const o of open) {
-    o.r.unmount();
-    o.store.dispose();
-  }
-  open = [];
-});
+const open = unmountAfterEach();
 
 const COLOR_SGR = /\x1b\[(?:3[0-9]|9[0-7]|4[0-9]|10[0-7])(?:;[0-9;]*)?m/;
 const strip = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, "");

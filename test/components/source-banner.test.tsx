@@ -1,20 +1,13 @@
-import { afterEach, describe, expect, it } from "vitest";
-import type { CockpitStore } from "../../src/store/cockpit-store.js";
+import { describe, expect, it } from "vitest";
+import { unmountAfterEach } from "./mounted.js";
 import { applyEvent, emptyState } from "../../src/domain/fold.js";
-import { canaryIncident, clock, ev, makeStore, renderApp, welcome, type Rendered } from "./harness.js";
+import { canaryIncident, clock, ev, makeStore, renderApp, welcome } from "./harness.js";
 
 // When Prometheus or Alertmanager stops answering, the sparklines stop moving
 // and alerts may never arrive: the screen must say so, on its own line, until
 // the source answers again (before, it was only a timeline entry).
 
-let open: { store: CockpitStore; r: Rendered }[] = [];
-afterEach(() => {
-  for (const o of open) {
-    o.r.unmount();
-    o.store.dispose();
-  }
-  open = [];
-});
+const open = unmountAfterEach();
 
 describe("source health in the state", () => {
   it("a failing source is kept with the time it started failing and its latest message, until it recovers", () => {

@@ -41,7 +41,9 @@ const DEFAULT_MAX_BODY = 4 * 1024 * 1024;
 // (a simulation, a demo) starts without paying for it, and restarts fast.
 let undiciModule: Promise<typeof import("undici")> | null = null;
 function undici(): Promise<typeof import("undici")> {
-  undiciModule ??= import("undici");
+  // From the bundle (esbuild), a CommonJS package imported on demand arrives as its default export only;
+  // Node's own loader also gives the named ones.
+  undiciModule ??= import("undici").then((m) => (typeof m.Agent === "function" ? m : (m as unknown as { default: typeof import("undici") }).default));
   return undiciModule;
 }
 
