@@ -271,7 +271,9 @@ export function createCockpitStore(opts: CockpitStoreOptions): CockpitStore {
         commands[i] = {
           ...c,
           status: "timeout",
-          message: `no answer in ${Math.round(commandTimeoutMs / 1000)}s; not re-sent, check the timeline before trying again`,
+          // Said as it is: after a reconnect the connection does send it again, under its own id (the
+          // backend answers a repeat with the first outcome), but never under a new one.
+          message: `no answer in ${Math.round(commandTimeoutMs / 1000)}s: check the timeline before giving it again; a resend keeps its id, so it never runs twice`,
         };
         commandsChanged = true;
       }

@@ -374,7 +374,7 @@ describe("confirmation and command outcomes", () => {
     expect(r.lastFrame()).toContain("⋯ pending  resume api v408 (9s)");
     c.advance(1_000);
     await update(store, () => undefined);
-    expect(r.lastFrame()).toContain("⧗ timeout  resume api v408: no answer in 10s; not re-sent");
+    expect(r.lastFrame()).toContain("⧗ timeout  resume api v408: no answer in 10s: check the timeline");
     expect(r.sent).toHaveLength(1);
   });
 });

@@ -288,7 +288,8 @@ describe("commands", () => {
     const c = s.store.getState().commands[0]!;
     expect(c.status).toBe("timeout");
     expect(c.message).toMatch(/no answer in 10s/);
-    expect(c.message).toMatch(/not re-sent/);
+    expect(c.message).toMatch(/check the timeline before giving it again/);
+    expect(c.message).toMatch(/a resend keeps its id, so it never runs twice/);
     s.ingest.ack({ type: "ack", id: "c1", seq: 5, duplicate: true });
     s.flush();
     expect(s.store.getState().commands[0]).toMatchObject({ status: "acked", duplicate: true });
