@@ -47,6 +47,12 @@ const truncations = new Map<number, Memo<string>>();
 function standsAlone(c: number): boolean {
   return (c >= 0x20 && c <= 0x7e) || (c >= 0xa0 && c <= 0xff) || (c >= 0x2010 && c <= 0x2027) || (c >= 0x2030 && c <= 0x205e) || (c >= 0x2070 && c <= 0x20cf) || (c >= 0x2100 && c <= 0x2bff);
 }
+/** True when every character of `s` is one of those: each is a grapheme of its own. */
+export function allStandAlone(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (!standsAlone(s.charCodeAt(i))) return false;
+  return true;
+}
+
 /** width of each such character, as string-width measures it alone */
 const charWidths = new Map<number, number>();
 

@@ -4,6 +4,7 @@ import { pathToFileURL } from "node:url";
 import { ansiCodesToString, diffAnsiCodes, styledCharsFromTokens, styledCharsToString, tokenize, type AnsiCode, type StyledChar } from "@alcalzone/ansi-tokenize";
 import sliceAnsi from "slice-ansi";
 import stringWidth from "string-width";
+import { allStandAlone } from "../render/width.js";
 
 // A faster frame composer for Ink 6.8, installed over Ink's own.
 //
@@ -130,9 +131,45 @@ interface PieceRun {
 }
 const runCache = new GenerationCache<PieceRun | null>(4_000);
 
+/** SGR codes, then text with no escape in it, then SGR codes: how Ink writes one styled Text run. */
+const ONE_STYLE_RUN = /^((?:\x1b\[[0-9;]*m)*)([^\x1b\x9b]*)(?:\x1b\[[0-9;]*m)*$/;
+const stylesAfter = new Map<string, AnsiCode[]>();
+
+/** The styles a character written after `codes` has (the closing codes after the text style nothing). */
+function stylesAfterCodes(codes: string): AnsiCode[] {
+  let styles = stylesAfter.get(codes);
+  if (styles === undefined) {
+    styles = styledCharsFromTokens(tokenize(`${codes}x`))[0]!.styles;
+    if (stylesAfter.size > 1_000) stylesAfter.clear();
+    stylesAfter.set(codes, styles);
+  }
+  return styles;
+}
+
+/**
+ * pieceRun without tokenizing, for the usual piece: one style over characters that are each a
+ * grapheme of their own. Every cell then has the same styles, so no codes come between them and
+ * the body is the text itself. undefined: not such a piece.
+ */
+function oneStyleRun(line: string): PieceRun | null | undefined {
+  const m = ONE_STYLE_RUN.exec(line);
+  if (m === null || !allStandAlone(m[2]!)) return undefined;
+  const text = m[2]!;
+  if (text === "") return null;
+  let width = 0;
+  for (let i = 0; i < text.length; i++) width += Math.max(1, widthOf(text[i]!));
+  const styles = stylesAfterCodes(m[1]!);
+  return { first: styles, last: styles, body: text, width };
+}
+
 function pieceRun(line: string): PieceRun | null {
   let run = runCache.get(line);
   if (run !== undefined) return run;
+  const fast = oneStyleRun(line);
+  if (fast !== undefined) {
+    runCache.set(line, fast);
+    return fast;
+  }
   const cells: StyledChar[] = [];
   for (const character of styledChars(line)) {
     cells.push(character);
