@@ -11,8 +11,9 @@ import { allStandAlone } from "../render/width.js";
 // Each frame, Ink's Output.get() lays every text write onto a grid of
 // columns x rows cell objects, tokenizing every line's ANSI codes and turning
 // every row back into a string. Its caches live for one frame. For the cockpit
-// that is 25-40 ms a frame at 160x48 (bench/frame.ts), almost all of it spent
-// redoing the rows that did not change: most of the screen, most of the time.
+// that was 25-40 ms a frame at 160x48 (a --cpu-prof of the bench/cpu.ts
+// cockpit), almost all of it spent redoing the rows that did not change: most
+// of the screen, most of the time.
 //
 // This get() computes the same thing in the same order, but per row: it first
 // collects the pieces (column, styled text) each row receives, then reuses the
