@@ -103,18 +103,25 @@ function styledChars(line: string): StyledChar[] {
 
 const SPACE: StyledChar = { type: "char", value: " ", fullWidth: false, styles: [] };
 
+/** The cells a written line covers, from its first column on. */
+function cellsOf(line: string): StyledChar[] {
+  const cells: StyledChar[] = [];
+  for (const character of styledChars(line)) {
+    cells.push(character);
+    // A wide character covers the cells after it (as Ink does: empty, same styles).
+    const characterWidth = Math.max(1, widthOf(character.value));
+    for (let k = 1; k < characterWidth; k++) cells.push({ type: "char", value: "", fullWidth: false, styles: character.styles });
+  }
+  return cells;
+}
+
 /** One row as Ink composes it: spaces, then each piece's characters at its column, in write order. */
 function composeRowOnGrid(width: number, pieces: readonly (number | string)[]): string {
   const cells: (StyledChar | undefined)[] = new Array<StyledChar>(width).fill(SPACE);
   for (let i = 0; i < pieces.length; i += 2) {
-    let offsetX = pieces[i] as number;
-    for (const character of styledChars(pieces[i + 1] as string)) {
-      cells[offsetX] = character;
-      const characterWidth = Math.max(1, widthOf(character.value));
-      // A wide character covers the cells after it (as Ink does: empty, same styles).
-      for (let k = 1; k < characterWidth; k++) cells[offsetX + k] = { type: "char", value: "", fullWidth: false, styles: character.styles };
-      offsetX += characterWidth;
-    }
+    const x = pieces[i] as number;
+    const covered = cellsOf(pieces[i + 1] as string);
+    for (let k = 0; k < covered.length; k++) cells[x + k] = covered[k];
   }
   // Holes (a piece written past the width) are dropped, as Ink drops them.
   return styledCharsToString(cells.filter((c): c is StyledChar => c !== undefined)).trimEnd();
@@ -171,12 +178,7 @@ function pieceRun(line: string): PieceRun | null {
     runCache.set(line, fast);
     return fast;
   }
-  const cells: StyledChar[] = [];
-  for (const character of styledChars(line)) {
-    cells.push(character);
-    const characterWidth = Math.max(1, widthOf(character.value));
-    for (let k = 1; k < characterWidth; k++) cells.push({ type: "char", value: "", fullWidth: false, styles: character.styles });
-  }
+  const cells = cellsOf(line);
   if (cells.length === 0) run = null;
   else {
     let body = cells[0]!.value;
