@@ -1,20 +1,14 @@
-import React, { memo } from "react";
-import { Box, Text, Transform } from "ink";
-import { decodeGlyphs, encodeGlyphs } from "../src/tui/glyph-stand-ins.js";
-import { fitSpans, span, type Span, type Tone } from "../src/tui/spans.js";
+import React, { createElement, memo } from "react";
+import { Box, Text, useIsScreenReaderEnabled } from "ink";
+import { asciiStandIn } from "../src/render/width.js";
+import { fitSpans, span, type Span } from "../src/tui/spans.js";
+import { cutStyled, styleSpans } from "../src/tui/styled-line.js";
 import { useCockpitContext } from "./context.js";
 
 // One screen line, cut to its width. Colour comes from the tone only when
 // colour is on; the glyphs and words in the text carry the meaning either way.
 
-export const TONE_COLORS: Record<Tone, string> = {
-  ok: "green",
-  warn: "yellow",
-  bad: "red",
-  info: "cyan",
-  muted: "gray",
-  accent: "magenta",
-};
+export { TONE_COLORS } from "../src/tui/styled-line.js";
 
 export interface LineProps {
   spans: readonly Span[];
@@ -25,70 +19,27 @@ export interface LineProps {
   pad?: boolean;
 }
 
+/** How Ink's own <Text wrap="truncate-end"> lays out, except that a line never shrinks under its one row. */
+const LINE_STYLE = { flexGrow: 0, flexShrink: 0, flexDirection: "row", textWrap: "truncate-end" } as const;
+
 /**
- * Each piece is a Text of its own in a row, not a nested Text, and pieces are cut further
- * where ASCII meets other characters: Ink measures every Text's whole content each frame,
- * and a run of printable ASCII measures in a blink while a text with a single glyph or "…"
- * in it goes character by character through Unicode segmentation. Split, only the glyphs
- * and sparklines pay for that.
+ * A line is one Ink text node holding the line unstyled, with each of our one-column glyphs as "?",
+ * and a transform that hands Ink the styled line, glyphs and all, when the line is written.
+ * Ink lays out, measures and walks every text node on every frame, and measures a text with any
+ * non-ASCII character in it through Unicode segmentation: one node of printable ASCII a line is
+ * the least it can do. (Ink's <Transform> takes no wrap mode, so this is the element it renders.)
  */
 function LineView({ spans, width, dim = false, pad = false }: LineProps) {
   const { color } = useCockpitContext();
+  const screenReader = useIsScreenReaderEnabled();
   const fitted = fitSpans(spans, width, pad);
   if (fitted.length === 0) return <Text> </Text>;
-  return (
-    <Box height={1} flexShrink={0}>
-      {asciiRuns(fitted).map((s, i) => {
-        const style = {
-          color: color && s.tone ? TONE_COLORS[s.tone] : undefined,
-          bold: s.bold ?? false,
-          dimColor: dim || (s.dim ?? false),
-          inverse: s.inverse ?? false,
-          underline: s.underline ?? false,
-        };
-        // A run of our own glyphs goes to Ink as letters and comes back as glyphs when written (glyph-stand-ins.ts).
-        const letters = ASCII.test(s.text) ? null : encodeGlyphs(s.text);
-        if (letters !== null) {
-          return (
-            <Transform key={i} transform={decodeGlyphs}>
-              <Text {...style}>{letters}</Text>
-            </Transform>
-          );
-        }
-        return (
-          <Text key={i} wrap="truncate-end" {...style}>
-            {s.text}
-          </Text>
-        );
-      })}
-    </Box>
-  );
-}
-
-const RUNS = /[\x20-\x7e]+|[^\x20-\x7e]+/g;
-const ASCII = /^[\x20-\x7e]*$/;
-
-function sameStyle(a: Span, b: Span): boolean {
-  return a.tone === b.tone && a.bold === b.bold && a.dim === b.dim && a.inverse === b.inverse && a.underline === b.underline;
-}
-
-/**
- * Pieces cut where printable ASCII meets anything else ("✓ completed" → "✓", " completed"), styles
- * kept; neighbours of the same style and kind joined again, so a line is as few Texts as it can be.
- */
-export function asciiRuns(spans: readonly Span[]): Span[] {
-  const out: Span[] = [];
-  let lastAscii = false;
-  for (const s of spans) {
-    for (const text of s.text.match(RUNS) ?? []) {
-      const ascii = ASCII.test(text);
-      const last = out[out.length - 1];
-      if (last !== undefined && lastAscii === ascii && sameStyle(last, s)) out[out.length - 1] = { ...last, text: last.text + text };
-      else out.push(text === s.text ? s : { ...s, text });
-      lastAscii = ascii;
-    }
-  }
-  return out;
+  const plain = fitted.map((s) => s.text).join("");
+  const styled = styleSpans(fitted, color, dim);
+  // A screen reader is given the text itself: Ink then reads the text, not what the transform writes.
+  const measured = screenReader ? plain : asciiStandIn(plain);
+  const transform = (line: string) => (line === measured ? styled : cutStyled(styled, line));
+  return createElement("ink-text" as unknown as "span", { style: LINE_STYLE, internal_transform: transform } as object, measured);
 }
 
 function sameSpan(a: Span, b: Span): boolean {

@@ -56,6 +56,15 @@ export function allStandAlone(s: string): boolean {
 /** width of each such character, as string-width measures it alone */
 const charWidths = new Map<number, number>();
 
+function charWidth(c: number): number {
+  let cw = charWidths.get(c);
+  if (cw === undefined) {
+    cw = stringWidth(String.fromCharCode(c));
+    charWidths.set(c, cw);
+  }
+  return cw;
+}
+
 /** The width from per-character widths, or -1 when a character may join a grapheme with another. */
 function simpleWidth(s: string): number {
   let w = 0;
@@ -66,12 +75,7 @@ function simpleWidth(s: string): number {
       continue;
     }
     if (!standsAlone(c)) return -1;
-    let cw = charWidths.get(c);
-    if (cw === undefined) {
-      cw = stringWidth(String.fromCharCode(c));
-      charWidths.set(c, cw);
-    }
-    w += cw;
+    w += charWidth(c);
   }
   return w;
 }
@@ -79,6 +83,25 @@ function simpleWidth(s: string): number {
 function measure(s: string): number {
   const w = simpleWidth(s);
   return w >= 0 ? w : stringWidth(s);
+}
+
+/**
+ * The text with each one-column character outside printable ASCII written as "?", when every
+ * character in it stands alone (else the text as it is). Column for column as wide as the text, and
+ * printable ASCII wherever the cockpit draws only its own glyphs: what Ink is given to measure, as
+ * string-width measures printable ASCII in a blink and anything else through Unicode segmentation.
+ */
+export function asciiStandIn(s: string): string {
+  if (!allStandAlone(s)) return s;
+  let out = "";
+  let from = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c >= 0x20 && c <= 0x7e) || charWidth(c) !== 1) continue;
+    out += s.slice(from, i) + "?";
+    from = i + 1;
+  }
+  return from === 0 ? s : out + s.slice(from);
 }
 
 /** Columns the text takes in a terminal. */

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
-import { ansiCodesToString, diffAnsiCodes, styledCharsFromTokens, styledCharsToString, tokenize, type AnsiCode, type StyledChar } from "@alcalzone/ansi-tokenize";
+import { ansiCodesToString, diffAnsiCodes, reduceAnsiCodesIncremental, styledCharsFromTokens, styledCharsToString, tokenize, type AnsiCode, type StyledChar } from "@alcalzone/ansi-tokenize";
 import sliceAnsi from "slice-ansi";
 import stringWidth from "string-width";
 import { allStandAlone } from "../render/width.js";
@@ -138,42 +138,68 @@ interface PieceRun {
   width: number;
 }
 const runCache = new GenerationCache<PieceRun | null>(4_000);
+const NO_STYLES: AnsiCode[] = [];
 
-/** SGR codes, then text with no escape in it, then SGR codes: how Ink writes one styled Text run. */
-const ONE_STYLE_RUN = /^((?:\x1b\[[0-9;]*m)*)([^\x1b\x9b]*)(?:\x1b\[[0-9;]*m)*$/;
-const stylesAfter = new Map<string, AnsiCode[]>();
-
-/** The styles a character written after `codes` has (the closing codes after the text style nothing). */
-function stylesAfterCodes(codes: string): AnsiCode[] {
-  let styles = stylesAfter.get(codes);
+/** Each match: SGR codes, then text with no escape in it. A line of only such matches is how a styled line is written. */
+const STYLED_SEGMENT = /((?:\x1b\[[0-9;]*m)*)([^\x1b\x9b]*)/y;
+/** The styles after `codes` on top of `before`; keyed by the array's identity, so the result's identity is stable too. */
+const stylesAfter = new WeakMap<AnsiCode[], Map<string, AnsiCode[]>>();
+function stylesAfterCodes(before: AnsiCode[], codes: string): AnsiCode[] {
+  if (codes === "") return before;
+  let byCodes = stylesAfter.get(before);
+  if (byCodes === undefined) {
+    byCodes = new Map();
+    stylesAfter.set(before, byCodes);
+  }
+  let styles = byCodes.get(codes);
   if (styles === undefined) {
-    styles = styledCharsFromTokens(tokenize(`${codes}x`))[0]!.styles;
-    if (stylesAfter.size > 1_000) stylesAfter.clear();
-    stylesAfter.set(codes, styles);
+    styles = before;
+    for (const token of tokenize(codes)) if (token.type === "ansi") styles = reduceAnsiCodesIncremental(styles, [token]);
+    if (byCodes.size > 256) byCodes.clear();
+    byCodes.set(codes, styles);
   }
   return styles;
 }
 
 /**
- * pieceRun without tokenizing, for the usual piece: one style over characters that are each a
- * grapheme of their own. Every cell then has the same styles, so no codes come between them and
- * the body is the text itself. undefined: not such a piece.
+ * pieceRun without tokenizing every character, for the usual piece: styled segments of characters
+ * that are each a grapheme of their own. Every cell of a segment has the segment's styles, so codes
+ * come only between segments, and the body is the texts with those codes between them.
+ * undefined: not such a piece.
  */
-function oneStyleRun(line: string): PieceRun | null | undefined {
-  const m = ONE_STYLE_RUN.exec(line);
-  if (m === null || !allStandAlone(m[2]!)) return undefined;
-  const text = m[2]!;
-  if (text === "") return null;
+function segmentedRun(line: string): PieceRun | null | undefined {
+  let styles = NO_STYLES;
+  let first: AnsiCode[] | undefined;
+  // the last character's styles: codes after it style no cell
+  let last = NO_STYLES;
+  let body = "";
   let width = 0;
-  for (let i = 0; i < text.length; i++) width += Math.max(1, widthOf(text[i]!));
-  const styles = stylesAfterCodes(m[1]!);
-  return { first: styles, last: styles, body: text, width };
+  STYLED_SEGMENT.lastIndex = 0;
+  while (STYLED_SEGMENT.lastIndex < line.length) {
+    const at = STYLED_SEGMENT.lastIndex;
+    const m = STYLED_SEGMENT.exec(line);
+    if (m === null || STYLED_SEGMENT.lastIndex === at) return undefined;
+    const text = m[2]!;
+    const next = stylesAfterCodes(styles, m[1]!);
+    if (text === "") {
+      styles = next;
+      continue;
+    }
+    if (!allStandAlone(text)) return undefined;
+    if (first === undefined) first = next;
+    else body += transition(last, next);
+    styles = last = next;
+    body += text;
+    for (let i = 0; i < text.length; i++) width += Math.max(1, widthOf(text[i]!));
+  }
+  if (first === undefined) return null;
+  return { first, last, body, width };
 }
 
 function pieceRun(line: string): PieceRun | null {
   let run = runCache.get(line);
   if (run !== undefined) return run;
-  const fast = oneStyleRun(line);
+  const fast = segmentedRun(line);
   if (fast !== undefined) {
     runCache.set(line, fast);
     return fast;
@@ -188,8 +214,6 @@ function pieceRun(line: string): PieceRun | null {
   runCache.set(line, run);
   return run;
 }
-
-const NO_STYLES: AnsiCode[] = [];
 
 /**
  * The codes between two neighbouring cells' styles. Style arrays come from the cached pieces, so

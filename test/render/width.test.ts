@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import stringWidth from "string-width";
 import { describe, expect, it } from "vitest";
-import { displayWidth, oneLine, padEnd, padStart, truncate } from "../../src/render/width.js";
+import { asciiStandIn, displayWidth, oneLine, padEnd, padStart, truncate } from "../../src/render/width.js";
 
 describe("displayWidth", () => {
   it("counts terminal columns, not UTF-16 units", () => {
@@ -37,6 +37,29 @@ describe("displayWidth and truncate agree with string-width (Ink's measure)", ()
       }),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe("asciiStandIn (what Ink is given to measure a line by)", () => {
+  const PIECES = ["a", " ", "~", "é", "\u00ad", "…", "‖", "·", "→", "✓", "✗", "⚠", "■", "▁", "█", "│", "⌚", "★", "⬛", "漢", "\u0301", "\u200d", "\ufe0f", "👍"];
+  const text = fc.array(fc.constantFrom(...PIECES), { maxLength: 30 }).map((a) => a.join(""));
+
+  it("is as wide as the text column for column, so Ink lays the line out and clips it where the text would be", () => {
+    fc.assert(
+      fc.property(text, (s) => {
+        const standIn = asciiStandIn(s);
+        expect(standIn).toHaveLength(s.length);
+        for (let i = 0; i <= s.length; i++) expect(stringWidth(standIn.slice(0, i))).toBe(stringWidth(s.slice(0, i)));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("is printable ASCII for a line of words and the cockpit's glyphs, and the text itself where a character may join another", () => {
+    expect(asciiStandIn("✓ api v408 ▁▂█ 63ms › 50 … ⚠")).toBe("? api v408 ??? 63ms ? 50 ? ?");
+    expect(asciiStandIn("plain ascii")).toBe("plain ascii");
+    // an emoji, a wide character or a combining mark anywhere: measured as it is
+    for (const s of ["✓ 👍", "✓ 漢", "✓ e\u0301", "⬛"]) expect(asciiStandIn(s)).toBe(s);
   });
 });
 

@@ -57,6 +57,11 @@ function setup(opts: { readonly?: boolean } = {}) {
 
 const tick = () => new Promise((r) => setTimeout(r, 20));
 
+/** Until the first frame is on screen (keys are listened to from then on): start-up time varies with the machine's load. */
+async function drawn(t: ReturnType<typeof setup>): Promise<void> {
+  for (let i = 0; i < 250 && !t.written().includes("ROLLOUTS"); i++) await tick();
+}
+
 function expectRestored(t: ReturnType<typeof setup>): void {
   const out = t.written();
   expect(out.startsWith(ENTER_ALT_SCREEN)).toBe(true);
@@ -70,7 +75,7 @@ function expectRestored(t: ReturnType<typeof setup>): void {
 describe("startCockpit", () => {
   it("draws in the alternate screen; q quits with 0 and restores the terminal", async () => {
     const t = setup();
-    await tick();
+    await drawn(t);
     expect(t.written()).toContain("ROLLOUTS");
     t.stdin.write("q");
     expect(await t.run).toBe(EXIT_CODES.quit);
@@ -79,7 +84,7 @@ describe("startCockpit", () => {
 
   it("Ctrl+C (a key in raw mode) quits with 0", async () => {
     const t = setup();
-    await tick();
+    await drawn(t);
     t.stdin.write("\x03");
     expect(await t.run).toBe(0);
     expectRestored(t);
@@ -92,7 +97,7 @@ describe("startCockpit", () => {
       ["SIGINT", 130],
     ] as const) {
       const t = setup();
-      await tick();
+      await drawn(t);
       t.proc.emit(sig);
       expect(await t.run, sig).toBe(code);
       expectRestored(t);
@@ -101,7 +106,7 @@ describe("startCockpit", () => {
 
   it("an uncaught exception anywhere restores the terminal, says what happened, exits 1", async () => {
     const t = setup();
-    await tick();
+    await drawn(t);
     t.proc.emit("uncaughtException", new Error("boom in a timer"));
     expect(await t.run).toBe(1);
     expectRestored(t);
@@ -110,7 +115,7 @@ describe("startCockpit", () => {
 
   it("a crash inside a component exits 1 with the terminal restored", async () => {
     const t = setup();
-    await tick();
+    await drawn(t);
     // A state no decoder would let through breaks rendering: the worst a bug can do.
     t.store.ingest.snapshot({ type: "snapshot", seq: 999, state: { rollouts: null as never, alerts: [], incidents: [] } });
     t.store.flush();
@@ -120,7 +125,7 @@ describe("startCockpit", () => {
 
   it("read-only: p and r y send nothing even if a key got through", async () => {
     const t = setup({ readonly: true });
-    await tick();
+    await drawn(t);
     t.stdin.write("p");
     await tick();
     t.stdin.write("r");
@@ -134,7 +139,7 @@ describe("startCockpit", () => {
 
   it("commands go out through the connection", async () => {
     const t = setup();
-    await tick();
+    await drawn(t);
     t.stdin.write("p");
     await tick();
     t.stdin.write("q");
