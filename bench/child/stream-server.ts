@@ -93,7 +93,11 @@ function paced(ws: WebSocket): void {
   const timer = setInterval(() => {
     if (ws.readyState !== ws.OPEN) return clearInterval(timer);
     const due = Math.min(total, Math.floor(((performance.now() - t0) * rate) / 1000));
+    // As the backend's fan-out does (src/backend/server.ts): the frames due at once go out in one write.
+    const socket = (ws as unknown as { _socket?: Socket })._socket;
+    socket?.cork();
     while (sent < due) ws.send(frames[sent++]!);
+    socket?.uncork();
     if (sent >= total) {
       clearInterval(timer);
       process.stdout.write(`STREAMED ${sent} ${Math.round(performance.now() - t0)}\n`);

@@ -523,12 +523,20 @@ class ClientConnection {
 
   private pump(): void {
     if (this.phase !== "streaming" || this.waitingForFlush) return;
-    while (this.ws.readyState === WebSocket.OPEN && this.ws.bufferedAmount < this.ctx.lowWaterBytes) {
-      const text = this.nextFrame();
-      if (text === null) return;
-      this.ws.send(text, this.onWritten);
+    // The frames that go out together are one write to the kernel, not one each: a batch of
+    // events costs the client one read (ws keeps its socket as _socket; without it, one write each).
+    const socket = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    socket?.cork();
+    try {
+      while (this.ws.readyState === WebSocket.OPEN && this.ws.bufferedAmount < this.ctx.lowWaterBytes) {
+        const text = this.nextFrame();
+        if (text === null) return;
+        this.ws.send(text, this.onWritten);
+      }
+      if (this.queue.length > 0) this.waitingForFlush = true;
+    } finally {
+      socket?.uncork();
     }
-    if (this.queue.length > 0) this.waitingForFlush = true;
   }
 
   // One shared callback per connection (not one closure per frame): each frame

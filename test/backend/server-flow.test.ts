@@ -1,3 +1,4 @@
+import { Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { startServer, type RunningServer, type ServerOptions } from "../../src/backend/server.js";
 import { MemoryBackend, connect, join, tick, type TestClient } from "./server-helpers.js";
@@ -78,6 +79,34 @@ describe("slow consumers", () => {
     expect(client.eventSeqs()).toEqual(backend.log.map((e) => e.seq));
     expect(client.ws.readyState).toBe(client.ws.OPEN);
   }, 30_000);
+});
+
+describe("writes", () => {
+  it("sends a batch of events in one write to the kernel, not one per event, all of them in order", async () => {
+    const backend = new MemoryBackend(["payments"]);
+    const { url } = await start(backend);
+    const client = await joined(url, 0);
+    // Writes the server's end of this connection hands to the kernel (Node's net.Socket: _write for one chunk, _writev for several).
+    const port = (client.ws as unknown as { _socket: Socket })._socket.localPort;
+    let writes = 0;
+    const proto = Socket.prototype as unknown as Record<"_write" | "_writev", (...a: unknown[]) => unknown>;
+    const originals = { _write: proto._write, _writev: proto._writev };
+    for (const name of ["_write", "_writev"] as const) {
+      proto[name] = function (this: Socket, ...args: unknown[]) {
+        if (this.remotePort === port) writes++;
+        return originals[name].apply(this, args);
+      };
+    }
+    try {
+      const batch = backend.append(Array.from({ length: 50 }, (_, i) => ({ tenant: "payments", type: "note.added" as const, actor: { kind: "engine" as const, name: "engine" }, data: { text: `n${i}` } })));
+      await client.untilEvent(batch.at(-1)!.seq);
+      expect(client.eventSeqs()).toEqual(batch.map((e) => e.seq));
+      // One write per event cost both ends a system call each: the client then reads 50 times for one batch.
+      expect(writes).toBe(1);
+    } finally {
+      Object.assign(proto, originals);
+    }
+  });
 });
 
 describe("liveness", () => {
