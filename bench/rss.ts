@@ -1,5 +1,6 @@
 import { runChild } from "./lib/child.js";
 import { check, type BenchResult, type Benchmark, type Check } from "./lib/report.js";
+import { COCKPIT_NODE_FLAGS } from "../src/node-flags.js";
 
 // Memory of the cockpit's store as events pile up (issue 3: RSS after
 // 1,000,000 events flat within 20 MB of the value at 100,000). A fresh child
@@ -71,7 +72,7 @@ export const rssBench: Benchmark = {
         check("  heap per extra rollout kept", churnPerRollout * 1024, "KiB", "", null),
       ],
       notes: [
-        `child started with --expose-gc (gc ${incident.gc ? "available" : "NOT available: figures include garbage"}); two full GCs before each sample; publishes every 133 events (15 Hz at 2,000 events/s; the default flush is 10 Hz, so this publishes more often than the cockpit does)`,
+        `child started with the cockpit's Node flags (${COCKPIT_NODE_FLAGS.join(" ")}: src/node-flags.ts) and --expose-gc (gc ${incident.gc ? "available" : "NOT available: figures include garbage"}); two full GCs before each sample; publishes every 133 events (15 Hz at 2,000 events/s; the default flush is 10 Hz, so this publishes more often than the cockpit does)`,
         `process RSS before the first event: ${incident.startRssMB.toFixed(1)} MB (heap ${incident.startHeapMB.toFixed(1)} MB)`,
         `frames the decoder refused: ${incident.bad + churn.bad}`,
       ],

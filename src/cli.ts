@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
 // Argument routing only: each subcommand lives in its own module, loaded on
 // demand so `cockpit events` does not pay for React and `serve` not for Ink.
 import { VERSION } from "./version.js";

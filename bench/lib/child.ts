@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
+import { COCKPIT_NODE_FLAGS } from "../../src/node-flags.js";
 import { childScript } from "./paths.js";
 
 // Child processes of a benchmark: a server on another core, or a measured
@@ -19,7 +20,8 @@ export interface RunningChild {
 }
 
 export function startChild(name: string, args: string[], opts: { nodeFlags?: string[]; timeoutMs: number; env?: NodeJS.ProcessEnv }): RunningChild {
-  const proc = spawn(process.execPath, [...(opts.nodeFlags ?? []), childScript(name), ...args], {
+  // Children stand in for cockpit and backend processes, so they run with the `cockpit` command's flags.
+  const proc = spawn(process.execPath, [...COCKPIT_NODE_FLAGS, ...(opts.nodeFlags ?? []), childScript(name), ...args], {
     stdio: ["ignore", "pipe", "pipe"],
     env: opts.env ?? process.env,
   });
