@@ -6,7 +6,7 @@ import { countFiring, selectAlertsSorted } from "../src/store/selectors.js";
 import { span, type Span } from "../src/tui/spans.js";
 import { severityWord, wordText } from "../src/tui/words.js";
 import { useCockpit, useUi } from "./context.js";
-import { Line, Pane } from "./Line.js";
+import { Line, Lines, Pane } from "./Line.js";
 import { windowStart } from "./RolloutList.js";
 
 // Alerts, firing and critical first: severity glyph + word, title, where
@@ -56,17 +56,14 @@ export function AlertList({ width, lines, focused, stale }: { width: number; lin
         {alerts.length === 0 ? (
           <Line spans={[span("  ✓ no alerts", { tone: "ok" })]} width={width} dim={stale} />
         ) : (
-          shown.map((a) => {
-            const isSel = a.id === selectedId && focused;
-            return (
-              <Line
-                key={a.id}
-                spans={[span(isSel ? "› " : "  ", { bold: true, inverse: isSel }), ...alertRow(a, now, width)]}
-                width={width}
-                dim={stale || a.state === "resolved"}
-              />
-            );
-          })
+          <Lines
+            rows={shown.map((a) => {
+              const isSel = a.id === selectedId && focused;
+              return [span(isSel ? "› " : "  ", { bold: true, inverse: isSel }), ...alertRow(a, now, width)];
+            })}
+            width={width}
+            dim={shown.map((a) => stale || a.state === "resolved")}
+          />
         )}
       </Box>
     </Pane>

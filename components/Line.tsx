@@ -1,4 +1,4 @@
-import React, { createElement, memo } from "react";
+import React, { createElement, memo, useRef } from "react";
 import { Box, Text, useIsScreenReaderEnabled } from "ink";
 import { asciiStandIn } from "../src/render/width.js";
 import { fitSpans, span, type Span } from "../src/tui/spans.js";
@@ -54,6 +54,73 @@ export function sameLine(a: LineProps, b: LineProps): boolean {
 }
 
 export const Line = memo(LineView, sameLine);
+
+export interface LinesProps {
+  /** one row of pieces per screen line */
+  rows: readonly (readonly Span[])[];
+  width: number;
+  /** dim every line (stale data), or the rows whose entry is true */
+  dim?: boolean | readonly boolean[];
+}
+
+interface DrawnRow {
+  spans: readonly Span[];
+  dim: boolean;
+  measured: string;
+  styled: string;
+}
+
+/**
+ * Several lines as one Ink text node: what Ink measures is the lines' ASCII stand-ins joined by
+ * newlines, and the transform hands Ink each line styled as it is written (Ink passes each line's
+ * index). A row equal to the one drawn at its index last time is not drawn again.
+ */
+function LinesView({ rows, width, dim = false }: LinesProps) {
+  const { color } = useCockpitContext();
+  const screenReader = useIsScreenReaderEnabled();
+  const last = useRef<{ key: string; drawn: DrawnRow[] }>({ key: "", drawn: [] });
+  const key = `${width}|${color}|${screenReader}`;
+  const before = last.current.key === key ? last.current.drawn : [];
+  const drawn = rows.map((spans, i): DrawnRow => {
+    const dimmed = typeof dim === "boolean" ? dim : (dim[i] ?? false);
+    const prev = before[i];
+    if (prev !== undefined && prev.dim === dimmed && sameSpans(prev.spans, spans)) return prev;
+    const fitted = fitSpans(spans, width, false);
+    if (fitted.length === 0) return { spans, dim: dimmed, measured: " ", styled: " " };
+    const plain = fitted.map((s) => s.text).join("");
+    return { spans, dim: dimmed, measured: screenReader ? plain : asciiStandIn(plain), styled: styleSpans(fitted, color, dimmed) };
+  });
+  last.current = { key, drawn };
+  if (drawn.length === 0) return null;
+  const transform = (line: string, index: number) => {
+    const row = drawn[index];
+    if (row !== undefined && line === row.measured) return row.styled;
+    const same = drawn.find((d) => d.measured === line);
+    return same !== undefined ? same.styled : row !== undefined ? cutStyled(row.styled, line) : line;
+  };
+  // A fixed width: Ink cuts a text its box is too narrow for with cli-truncate, which takes a multi-line text
+  // as one and keeps only its first line. At its own width (which every row fits) the node is never cut;
+  // in a box too narrow (a layout bug) it would run over its neighbour, every row still there.
+  return createElement("ink-text" as unknown as "span", { style: { ...LINE_STYLE, width }, internal_transform: transform } as object, drawn.map((d) => d.measured).join("\n"));
+}
+
+function sameSpans(a: readonly Span[], b: readonly Span[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!sameSpan(a[i]!, b[i]!)) return false;
+  return true;
+}
+
+function sameDim(a: LinesProps["dim"], b: LinesProps["dim"]): boolean {
+  if (typeof a !== "object" || typeof b !== "object") return a === b;
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** Same rows as last frame: skip them, so React and Ink leave the node alone (parents rebuild rows every render). */
+export function sameLines(a: LinesProps, b: LinesProps): boolean {
+  return a.width === b.width && sameDim(a.dim, b.dim) && a.rows.length === b.rows.length && a.rows.every((r, i) => sameSpans(r, b.rows[i]!));
+}
+
+export const Lines = memo(LinesView, sameLines);
 
 export interface PaneProps {
   title: string;

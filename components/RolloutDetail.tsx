@@ -10,7 +10,7 @@ import { selectedRollout } from "../src/tui/controller.js";
 import { span, type Span } from "../src/tui/spans.js";
 import { formatValue, gateWords, ringStateWord, rolloutWhy, sliVerdict, wordText } from "../src/tui/words.js";
 import { useCockpit, useCockpitContext, useUi } from "./context.js";
-import { Line, Pane } from "./Line.js";
+import { Line, Lines, Pane } from "./Line.js";
 
 // The selected rollout: why it is where it is, its rings (traffic, state, bake
 // countdown, gate results) and, per ring, a sparkline for each SLI it emits
@@ -147,9 +147,7 @@ export function RolloutDetail({ width, lines, focused, stale }: { width: number;
   return (
     <Pane title="DETAIL" info={info} width={width} lines={lines} focused={focused} stale={stale}>
       <Box flexDirection="column">
-        {rows.map((row, i) => (
-          <Line key={i} spans={row} width={width} dim={stale} />
-        ))}
+        <Lines rows={rows} width={width} dim={stale} />
       </Box>
     </Pane>
   );

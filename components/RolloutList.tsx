@@ -6,7 +6,7 @@ import { selectRolloutsSorted } from "../src/store/selectors.js";
 import { span, type Span } from "../src/tui/spans.js";
 import { rolloutFlags, rolloutStateWord, wordText } from "../src/tui/words.js";
 import { useCockpit, useUi } from "./context.js";
-import { Line, Pane } from "./Line.js";
+import { Line, Lines, Pane } from "./Line.js";
 
 // Every rollout on one line each, those needing attention first: service,
 // version, kind, current ring, a meter over its rings and a state word + glyph.
@@ -66,17 +66,14 @@ export function RolloutList({ width, lines, focused, stale }: { width: number; l
         {rollouts.length === 0 ? (
           <Line spans={[span("  no rollouts yet", { tone: "muted" })]} width={width} dim={stale} />
         ) : (
-          shown.map((r) => {
-            const isSel = r.id === selectedId;
-            return (
-              <Line
-                key={r.id}
-                spans={[span(isSel ? "› " : "  ", { bold: true, inverse: isSel && focused }), ...rolloutRow(r, now, cols)]}
-                width={width}
-                dim={stale}
-              />
-            );
-          })
+          <Lines
+            rows={shown.map((r) => {
+              const isSel = r.id === selectedId;
+              return [span(isSel ? "› " : "  ", { bold: true, inverse: isSel && focused }), ...rolloutRow(r, now, cols)];
+            })}
+            width={width}
+            dim={stale}
+          />
         )}
       </Box>
     </Pane>

@@ -4,7 +4,7 @@ import { formatClock } from "../src/render/time.js";
 import { filterTimeline } from "../src/store/selectors.js";
 import { span, type Span } from "../src/tui/spans.js";
 import { useCockpit, useCockpitContext, useUi } from "./context.js";
-import { Line, Pane } from "./Line.js";
+import { Line, Lines, Pane } from "./Line.js";
 
 // What happened, newest at the bottom, one plain sentence per event with its
 // UTC time. Scrolls back with the move keys; the filter narrows it.
@@ -33,9 +33,7 @@ export function Timeline({ width, lines, focused, stale }: { width: number; line
         {shown.length === 0 ? (
           <Line spans={[span(filter ? "  nothing matches the filter" : "  no events yet", { tone: "muted" })]} width={width} />
         ) : (
-          shown.map((e) => (
-            <Line key={e.seq} spans={[span("  "), span(formatClock(e.time), { tone: "muted" }), span("  "), span(e.text)]} width={width} dim={stale} />
-          ))
+          <Lines rows={shown.map((e) => [span("  "), span(formatClock(e.time), { tone: "muted" }), span("  "), span(e.text)])} width={width} dim={stale} />
         )}
       </Box>
     </Pane>

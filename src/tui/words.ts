@@ -1,4 +1,4 @@
-import { parseAssertion, evaluateAssertion, type Assertion } from "../domain/assertion.js";
+import { parseAssertion, evaluateAssertion, type Assertion, type AssertionParse } from "../domain/assertion.js";
 import { formatNumber } from "../render/number.js";
 import { formatClock, formatCountdown } from "../render/time.js";
 import type { AlertState, RingState, RolloutState, Severity } from "../protocol/types.js";
@@ -156,11 +156,23 @@ export interface SliVerdict {
   word: Word;
 }
 
+// A ring's SLO texts are parsed for every SLI row on every frame; they hardly ever change.
+const parsedSlos = new Map<string, AssertionParse>();
+function parsedSlo(text: string): AssertionParse {
+  let p = parsedSlos.get(text);
+  if (p === undefined) {
+    p = parseAssertion(text);
+    if (parsedSlos.size >= 256) parsedSlos.clear();
+    parsedSlos.set(text, p);
+  }
+  return p;
+}
+
 /** How the newest sample stands against the ring's SLO for that metric. */
 export function sliVerdict(s: SeriesView, ring: RingState | undefined): SliVerdict {
   let assertion: Assertion | undefined;
   for (const text of ring?.slos ?? []) {
-    const p = parseAssertion(text);
+    const p = parsedSlo(text);
     if (p.ok && p.assertion.metric === s.metric) {
       assertion = p.assertion;
       break;

@@ -18,7 +18,7 @@ afterAll(() => {
 // Loaded after FORCE_COLOR is set: chalk reads it once, when first imported.
 const { Box, Text } = await import("ink");
 const { render } = await import("ink-testing-library");
-const { Line, TONE_COLORS } = await import("../../components/Line.js");
+const { Line, Lines, TONE_COLORS } = await import("../../components/Line.js");
 const { CockpitProvider } = await import("../../components/context.js");
 const { cutStyled, styleSpans } = await import("../../src/tui/styled-line.js");
 
@@ -108,6 +108,87 @@ describe("a Line", () => {
       </CockpitProvider>,
     );
     expect(frame.split("\n")).toEqual(["line one with an embedded bre…", "second"]);
+  });
+});
+
+describe("Lines: several rows as one text node", () => {
+  it("draws exactly what one Line per row draws, dimming per row included", () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(spanArb, { maxLength: 4 }), { minLength: 1, maxLength: 6 }), fc.integer({ min: 1, max: 30 }), fc.boolean(), fc.array(fc.boolean(), { minLength: 6, maxLength: 6 }), (rows, width, color, dims) => {
+        const dim = dims.slice(0, rows.length);
+        const ours = frameOf(
+          <CockpitProvider value={context(color)}>
+            <Box flexDirection="column">
+              <Lines rows={rows} width={width} dim={dim} />
+            </Box>
+          </CockpitProvider>,
+        );
+        const each = frameOf(
+          <CockpitProvider value={context(color)}>
+            <Box flexDirection="column">
+              {rows.map((r, i) => (
+                <Line key={i} spans={r} width={width} dim={dim[i]} />
+              ))}
+            </Box>
+          </CockpitProvider>,
+        );
+        expect(ours).toBe(each);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("keeps its first rows when its pane is shorter, as a pane of Lines does", () => {
+    const rows = ["one", "two ✓", "three", "four"].map((t) => [span(t, { tone: "ok" })]);
+    const pane = (body: React.ReactNode) =>
+      frameOf(
+        <CockpitProvider value={context(true)}>
+          <Box flexDirection="column" height={2} overflowY="hidden">
+            {body}
+          </Box>
+        </CockpitProvider>,
+      );
+    const ours = pane(<Lines rows={rows} width={10} />);
+    expect(ours).toBe(pane(rows.map((r, i) => <Line key={i} spans={r} width={10} />)));
+    expect(ours.replace(/\x1b\[[0-9;]*m/g, "")).toBe("one\ntwo ✓");
+  });
+
+  it("loses no row in a box narrower than its width (Ink would keep only the first line of a cut text)", () => {
+    const frame = frameOf(
+      <CockpitProvider value={context(false)}>
+        <Box width={10} flexDirection="column">
+          <Lines rows={[[span("first line here ok")], [span("second ✓ line here")], [span("third")]]} width={20} />
+        </Box>
+      </CockpitProvider>,
+    );
+    expect(frame.split("\n")).toEqual(["first line here ok", "second ✓ line here", "third"]);
+  });
+
+  it("draws a row again when its text, style or dimming changes, and only then", () => {
+    const ctx = context(true);
+    const r = render(
+      <CockpitProvider value={ctx}>
+        <Lines rows={[[span("a")], [span("b", { tone: "ok" })]]} width={5} />
+      </CockpitProvider>,
+    );
+    try {
+      const first = r.lastFrame();
+      r.rerender(
+        <CockpitProvider value={ctx}>
+          <Lines rows={[[span("a")], [span("b", { tone: "bad" })]]} width={5} />
+        </CockpitProvider>,
+      );
+      expect(r.lastFrame()).not.toBe(first);
+      expect(r.lastFrame()).toContain("\x1b[31mb");
+      r.rerender(
+        <CockpitProvider value={ctx}>
+          <Lines rows={[[span("a")], [span("b", { tone: "bad" })]]} width={5} dim={[false, true]} />
+        </CockpitProvider>,
+      );
+      expect(r.lastFrame()).toContain("\x1b[2m");
+    } finally {
+      r.unmount();
+    }
   });
 });
 
