@@ -22,6 +22,11 @@ export interface BackendPort {
    * every session on the first one, so a demo cockpit sees the demo's rollouts.
    */
   tenants?(): string[];
+  /**
+   * This command id (per tenant) was answered already or is being answered: a repeat costs the backend
+   * nothing, so the server lets it past the rate limit and the client gets the first answer at once.
+   */
+  knowsCommand?(session: Session, id: string): boolean;
   /** the backend's clock (event times are on it) and its speed against real time */
   serverClock?(): { time: string; speed: number };
 }

@@ -254,6 +254,11 @@ export class BackendCore implements BackendPort {
     return this.log.onAppend(listener);
   }
 
+  knowsCommand(session: Session, id: string): boolean {
+    const key = `${session.tenant}\u0000${id}`;
+    return this.inflight.has(key) || this.answered.has(key);
+  }
+
   submitCommand(session: Session, cmd: CommandMsg): Promise<CommandOutcome> {
     const key = `${session.tenant}\u0000${cmd.id}`;
     // A retry of an id still being answered (queued, or waiting for its kill-switch program) joins it.

@@ -476,7 +476,10 @@ class ClientConnection {
 
   private onCommand(cmd: CommandMsg): void {
     const session = this.session!;
-    if (!this.bucket.take()) {
+    // A resend of a command the backend knows (a client retrying after a reconnect) is answered with the
+    // first outcome and runs nothing again: it is not held to the rate, so the answer is not a rate_limited.
+    const repeat = this.ctx.backend.knowsCommand?.(session, cmd.id) === true;
+    if (!repeat && !this.bucket.take()) {
       const { perSecond, burst } = this.ctx.commandRate;
       this.sendReject(cmd.id, "rate_limited", `too many commands: at most ${perSecond}/s (burst ${burst}); wait and retry`);
       return;

@@ -44,6 +44,10 @@ describe("cockpit serve over a real socket", () => {
     c.send({ type: "command", id: "cmd-pause-1", action: "pause", target: { rollout: "api-v408" }, reason: "looking at canary" });
     const again = await c.waitFor<AckMsg>((m) => m.type === "ack" && m.id === "cmd-pause-1" && m.duplicate === true);
     expect(again.seq).toBe(ack.seq);
+    // Repeats are not held to the command rate (a client resending after a reconnect gets its answer at once).
+    for (let i = 0; i < 30; i++) c.send({ type: "command", id: "cmd-pause-1", action: "pause", target: { rollout: "api-v408" } });
+    await c.waitFor(() => c.frames.filter((m) => m.type === "ack" && m.id === "cmd-pause-1" && m.duplicate).length === 31);
+    expect(c.frames.some((m) => m.type === "reject" && m.code === "rate_limited")).toBe(false);
     // the event the ack names reached this client, before the ack
     const pausedFrame = c.frames.findIndex((m) => m.type === "event" && m.event.seq === ack.seq);
     expect(pausedFrame).toBeGreaterThanOrEqual(0);

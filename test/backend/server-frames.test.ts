@@ -243,6 +243,21 @@ describe("commands", () => {
     expect((await other.next("ack")).id).toBe("o-1");
   });
 
+  it("answers a resent command with its first outcome even when the rate is used up", async () => {
+    const backend = new MemoryBackend(["payments"]);
+    const { url } = await start(backend, { commandRate: { perSecond: 0.001, burst: 1 } });
+    const client = await joined(url);
+    client.send(command("once"));
+    const first = await client.next("ack");
+    // The bucket is empty now: a new id is refused, a repeat of the answered one is not.
+    client.send(command("new"));
+    expect(await client.next("reject")).toMatchObject({ id: "new", code: "rate_limited" });
+    client.send(command("once"));
+    const again = await client.next("ack", 1);
+    expect(again).toMatchObject({ id: "once", seq: first.seq, duplicate: true });
+    expect(backend.log.filter((e) => e.actor.kind === "human")).toHaveLength(1);
+  });
+
   it("refills the rate-limit bucket as time passes", async () => {
     let clock = 0;
     const { url } = await start(new MemoryBackend(["payments"]), { commandRate: { perSecond: 1, burst: 1 }, now: () => clock });

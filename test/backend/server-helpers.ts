@@ -64,6 +64,10 @@ export class MemoryBackend implements BackendPort {
     return this.listeners.size;
   }
 
+  knowsCommand(session: Session, id: string): boolean {
+    return this.outcomes.has(`${session.tenant}\u0000${id}`);
+  }
+
   async submitCommand(session: Session, cmd: CommandMsg): Promise<CommandOutcome> {
     this.submitted.push({ session, cmd });
     await Promise.resolve();
