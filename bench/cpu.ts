@@ -89,7 +89,7 @@ export const cpuBench: Benchmark = {
         ],
         notes: [
           `${SECONDS} s window after ${WARMUP} s warm-up; process.cpuUsage of the cockpit child (user + system, all threads) / wall time`,
-          "server: a child pacing ws.send every 5 ms; the cockpit uses default store settings (10 Hz flush) and startCockpit's Ink options",
+          "server: a child pacing ws.send every 5 ms, the frames due in one write as the backend's fan-out does; the cockpit uses default store settings (10 Hz flush) and startCockpit's Ink options",
           "a frame is one drawing Ink writes (synchronized-output markers not counted); CPU per frame = (cockpit CPU - store-only CPU) / frames",
           `projected = store-only CPU + CPU per frame x ${DESIGN_FPS}: what the cockpit needs when it is not starved of CPU`,
           ...[cockpit]
