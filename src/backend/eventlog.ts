@@ -4,6 +4,7 @@ import { eventHash } from "../protocol/canonical.js";
 import { ChainChecker, RAW_EXCERPT_CHARS, readLogFile, seqOfRawLine } from "../protocol/logfile.js";
 import { GENESIS_HASH, MAX_FRAME_BYTES, type CockpitEvent, type EventDraft } from "../protocol/types.js";
 import { validateEvent } from "../protocol/validate-event.js";
+import { lockDataDir, type DataDirLock, type LockHolder } from "./data-dir-lock.js";
 
 // The backend's durable, hash-chained event log: <dataDir>/events.jsonl, one
 // event per line. An append resolves only once its bytes are fdatasync'd, so an
@@ -165,6 +166,8 @@ export interface RecoveryReport {
   tornLine?: string;
   /** why the cut-off line was not kept */
   tornReason?: string;
+  /** the backend that died holding the data dir's lock, which this one took over */
+  staleLock?: LockHolder;
 }
 
 export interface EventLogOptions {
@@ -200,6 +203,8 @@ export class EventLog {
   private flushing: Promise<void> | null = null;
   private closing: Promise<void> | null = null;
   private handle: LogFileHandle | null;
+  /** this process's hold on the data dir (data-dir-lock.ts), released by close() */
+  private lock: DataDirLock | null = null;
 
   private constructor(
     readonly path: string,
@@ -227,10 +232,17 @@ export class EventLog {
     openPaths.add(key);
 
     let handle: LogFileHandle | null = null;
+    let lock: DataDirLock | null = null;
     try {
       let existed = true;
       try {
         await mkdir(dataDir, { recursive: true });
+      } catch (err) {
+        throw new LogWriteError(path, "open", err, "the log cannot be opened for writing");
+      }
+      // Before anything is read or cut: another backend may be writing this log.
+      lock = await lockDataDir(dataDir);
+      try {
         existed = await stat(path).then(
           () => true,
           () => false,
@@ -242,6 +254,7 @@ export class EventLog {
       if (!existed) await syncDir(dataDir);
 
       const log = new EventLog(path, io, handle, 0, 0, GENESIS_HASH, groupCommitMs, keepInMemory);
+      log.lock = lock;
       const scan = await log.readBack(dataDir, opts.onReplay);
       const size = await handle.size();
       const truncatedBytes = size - scan.goodEnd;
@@ -259,10 +272,12 @@ export class EventLog {
         recovery.tornLine = scan.torn.raw;
         recovery.tornReason = scan.torn.reason;
       }
+      if (lock.tookOverFrom) recovery.staleLock = lock.tookOverFrom;
       return { log, recovery };
     } catch (err) {
       openPaths.delete(key);
       await handle?.close().catch(() => {});
+      await lock?.release().catch(() => {});
       throw err;
     }
   }
@@ -366,6 +381,8 @@ export class EventLog {
           await this.handle?.close();
         } finally {
           this.handle = null;
+          await this.lock?.release().catch(() => {});
+          this.lock = null;
           openPaths.delete(resolve(this.path));
         }
       })();

@@ -7,6 +7,7 @@ import type { Scenario } from "../domain/scenario-types.js";
 import { VERSION } from "../version.js";
 import { CommandRunner, type Actuator } from "./actuators/runner.js";
 import { BackendCore, DEFAULT_METRICS } from "./core.js";
+import { DataDirBusyError } from "./data-dir-lock.js";
 import { LogCorruptError } from "./eventlog.js";
 import { BackendMetrics, metricsRoute } from "./metrics.js";
 import { ConfigError, listScenarios, loadPlan, loadScenario } from "./scenarios.js";
@@ -52,7 +53,8 @@ The plan's apply/rollback/engage/release commands run for real, without a
 shell unless the plan asks for one. GET /metrics serves the backend's metrics.
 
 SIGTERM or Ctrl+C shuts down cleanly: clients are told 1001 and the log is flushed.
-Exit codes: 0 clean shutdown, 2 bad arguments or config, 3 damaged event log, 1 other failure.`;
+Exit codes: 0 clean shutdown, 2 bad arguments or config, 3 damaged event log,
+4 data dir in use by another backend, 1 other failure.`;
 
 export interface BackendSetup {
   plans: Plan[];
@@ -177,6 +179,7 @@ export async function startBackend(o: {
     metrics,
   });
   const rec = core.recovery;
+  if (rec?.staleLock) o.log(`data dir: took over the lock of pid ${rec.staleLock.pid} (since ${rec.staleLock.since}), which is no longer running`);
   if (rec && rec.truncatedBytes > 0) {
     o.log(`event log: cut a torn last line (${rec.truncatedBytes} bytes: ${rec.tornReason ?? "incomplete"}); continuing from seq ${rec.headSeq}`);
   }
@@ -341,6 +344,10 @@ export async function runServe(argv: string[], io: { stdout: NodeJS.WritableStre
     if (err instanceof LogCorruptError) {
       io.stderr.write(`cockpit serve: ${err.message}\n`);
       return 3;
+    }
+    if (err instanceof DataDirBusyError) {
+      io.stderr.write(`cockpit serve: ${err.message}\n`);
+      return 4;
     }
     const msg = err instanceof Error ? err.message : String(err);
     io.stderr.write(`cockpit serve: ${msg}\n`);
