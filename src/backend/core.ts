@@ -12,6 +12,7 @@ import { FleetSource, SourceReadError, type Exposure, type SliSource, type Sourc
 import { ALERTMANAGER_SOURCE, type AlertmanagerClient, type ExternalAlert } from "./sources/alertmanager.js";
 import { TenantEngine, type ActionRequest, type SampleReading } from "./engine.js";
 import { seededRandom } from "./rng.js";
+import { FailureLog } from "./failure-log.js";
 
 // The backend core: one event log, one engine per tenant, a simulated fleet,
 // and the loop that moves simulated time. Every change goes through one
@@ -628,11 +629,15 @@ export class BackendCore implements BackendPort {
       poll();
     }
     const loopMs = this.opts.loopMs ?? 50;
+    const stepFailures = new FailureLog("engine step", (line) => this.opts.log?.(line));
     this.timer = setInterval(() => {
       if (this.stepping || this.closed) return;
       this.stepping = true;
       this.runUntil(this.simClock.now())
-        .catch((err: unknown) => this.opts.log?.(`engine step failed: ${err instanceof Error ? err.message : String(err)}; will retry`))
+        .then(
+          () => stepFailures.succeeded(),
+          (err: unknown) => stepFailures.failed(err instanceof Error ? err.message : String(err)),
+        )
         .finally(() => {
           this.stepping = false;
         });

@@ -127,6 +127,11 @@ describe("the data directory's disk fills up, then goes read-only", () => {
     expect(gapsAndRepeats(sink.eventSeqs(), sink.snapshots[0]!.seq + 1)).toEqual({ gaps: [], repeats: [] });
     expect(sink.statuses().filter((s) => s !== "live" && s !== "connecting")).toEqual([]);
 
+    // Steps failed every 50 ms for seconds; stderr got one line per kind of failure, not one per step.
+    await serve.waitForStderr(/engine step works again after \d+ failures/);
+    const stepLines = serve.stderr().split("\n").filter((l) => /engine step (failed|still failing)/.test(l));
+    expect(stepLines.length).toBeGreaterThan(0);
+    expect(stepLines.length).toBeLessThanOrEqual(6);
     expect((await serve.stop("SIGTERM")).code).toBe(0);
     await conn.close();
     store.dispose();
