@@ -588,10 +588,17 @@ export class BackendCore implements BackendPort {
 
   private async step(t: number, read: { readings: Map<TenantEngine, SampleReading[]>; checks: SourceCheck[] }): Promise<void> {
     if (this.nextSampleAt !== t || this.closed) return; // another caller already took this step, or shutting down
-    for (const sc of this.dueScript(t)) {
+    const due = this.dueScript(t);
+    for (let i = 0; i < due.length; i++) {
+      const sc = due[i]!;
       const tenant = this.opts.plans[0]?.tenant ?? "demo";
       const msg = scriptMsg(sc);
       const r = await this.runCommand({ actor: sc.actor.name, role: sc.actor.role, tenant }, msg, t);
+      if (r.kind === "reject" && r.message === COMMAND_LOG_FAILED) {
+        // It did not run (the log could not take it): back to the front of the script, for this step's retry.
+        this.script.unshift(...due.slice(i));
+        throw new Error(`the scripted ${sc.action} at +${sc.at}s could not be written to the event log (free disk space or fix the data directory's permissions); it runs when the step is retried`);
+      }
       // A scripted kill switch with a program: it runs like a person's would (never awaited inside the queue).
       if (r.kind === "deferred") void this.finishDeferred(r, `${tenant}\u0000${msg.id}`);
     }

@@ -15,6 +15,8 @@ import { steadyScenario } from "./helpers/scenario-file.js";
 // written but the decisions' write fails (the disk fills between the two),
 // the step is retried whole: the same samples are written and applied to the
 // engine a second time. A retried step must not repeat what is already durable.
+// Nor may it lose what did not become durable: a scenario's scripted command
+// whose write failed was dropped from the script, never to run.
 
 const START = Date.parse("2026-11-21T14:00:00.000Z");
 const dirs: string[] = [];
@@ -54,5 +56,31 @@ describe("an engine step whose second write fails", () => {
     const repeated = keys.filter((k, i) => keys.indexOf(k) !== i);
     expect(repeated, "samples written twice for one time").toEqual([]);
     expect(readLogEvents(dir).some((e) => e.type === "ring.completed")).toBe(true);
+  });
+
+  it("keeps a scripted command whose write failed, and runs it once when the step is retried", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cockpit-step-retry-"));
+    dirs.push(dir);
+    const raw = { ...steadyScenario({ rollouts: 1, metrics: 1, sampleEverySeconds: 5 }), script: [{ at: 20, actor: { name: "sre", role: "operator" }, action: "note", target: {}, args: { text: "scripted note" } }] };
+    const r = validateScenario(raw, "steady");
+    if (!r.ok) throw new Error(r.errors.join("\n"));
+    const s = r.scenario;
+    const core = await BackendCore.open({ dataDir: dir, plans: [s.plan], fleet: s, script: s.script, seed: s.seed, burnWindowScale: 1, speed: 1, startTime: START });
+    const append = core.log.append.bind(core.log);
+    let failed = false;
+    core.log.append = (drafts: EventDraft[]) => {
+      if (!failed && drafts.some((d) => d.type === "note.added")) {
+        failed = true;
+        return Promise.reject(new LogWriteError(core.log.path, "write", Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" }), "test"));
+      }
+      return append(drafts);
+    };
+    await expect(core.runUntil(START + 20_000)).rejects.toThrow(/scripted note at \+20s could not be written/);
+    expect(failed).toBe(true);
+    await core.runUntil(START + 30_000); // room again
+    await core.close();
+    const notes = readLogEvents(dir).filter((e) => e.type === "note.added");
+    expect(notes.map((e) => (e.data as { text: string }).text)).toEqual(["scripted note"]);
+    expect(notes[0]!.actor).toMatchObject({ kind: "human", name: "sre" });
   });
 });
