@@ -1,6 +1,7 @@
 import { runChild } from "./lib/child.js";
 import { check, type BenchResult, type Benchmark, type Check } from "./lib/report.js";
 import { COCKPIT_NODE_FLAGS } from "../src/node-flags.js";
+import type { RssFeedResult } from "./lib/rss-feed-result.js";
 
 // Memory of the cockpit's store as events pile up (issue 3: RSS after
 // 1,000,000 events flat within 20 MB of the value at 100,000). A fresh child
@@ -16,27 +17,7 @@ const CHURN_EVENTS = 300_000;
 const CHURN_MARKS = [100_000, 200_000, 300_000];
 const TARGET_MB = 20;
 
-interface Sample {
-  events: number;
-  rssMB: number;
-  heapUsedMB: number;
-  externalMB: number;
-  seconds: number;
-  rollouts: number;
-  alerts: number;
-  incidents: number;
-  series: number;
-  timeline: number;
-}
-interface FeedResult {
-  gc: boolean;
-  startRssMB: number;
-  startHeapMB: number;
-  curve: Sample[];
-  bad: number;
-}
-
-function curveChecks(r: FeedResult, label: string): Check[] {
+function curveChecks(r: RssFeedResult, label: string): Check[] {
   return r.curve.map((s) =>
     check(
       `${label} ${s.events.toLocaleString("en-US")} events`,
@@ -53,9 +34,9 @@ export const rssBench: Benchmark = {
   title: "RSS of decode + store after 1,000,000 events vs after 100,000",
   async run(): Promise<BenchResult> {
     const flags = ["--expose-gc"];
-    const incident = await runChild<FeedResult>("rss-feed", ["--events", String(EVENTS), "--marks", MARKS.join(",")], { nodeFlags: flags, timeoutMs: 180_000 });
-    const churn = await runChild<FeedResult>("rss-feed", ["--events", String(CHURN_EVENTS), "--marks", CHURN_MARKS.join(","), "--distinct"], { nodeFlags: flags, timeoutMs: 90_000 });
-    const at = (r: FeedResult, n: number) => r.curve.find((s) => s.events === n)!;
+    const incident = await runChild<RssFeedResult>("rss-feed", ["--events", String(EVENTS), "--marks", MARKS.join(",")], { nodeFlags: flags, timeoutMs: 180_000 });
+    const churn = await runChild<RssFeedResult>("rss-feed", ["--events", String(CHURN_EVENTS), "--marks", CHURN_MARKS.join(","), "--distinct"], { nodeFlags: flags, timeoutMs: 90_000 });
+    const at = (r: RssFeedResult, n: number) => r.curve.find((s) => s.events === n)!;
     const growth = at(incident, EVENTS).rssMB - at(incident, 100_000).rssMB;
     const heapGrowth = at(incident, EVENTS).heapUsedMB - at(incident, 100_000).heapUsedMB;
     const churnFirst = churn.curve[0]!;

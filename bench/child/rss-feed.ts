@@ -3,6 +3,7 @@ import { decodeServerFrame } from "../../src/protocol/decode.js";
 import { createCockpitStore } from "../../src/store/cockpit-store.js";
 import { emitResult } from "../lib/child.js";
 import { EventStream, eventFrame, scenarioEvents } from "../lib/events.js";
+import type { RssFeedResult, RssSample } from "../lib/rss-feed-result.js";
 
 // Feeds --events frames of the engine's mix through decodeServerFrame and the
 // cockpit store in a fresh process (run with --expose-gc), publishing as the
@@ -34,19 +35,7 @@ collect();
 const start = process.memoryUsage();
 const t0 = performance.now();
 
-interface Sample {
-  events: number;
-  rssMB: number;
-  heapUsedMB: number;
-  externalMB: number;
-  seconds: number;
-  rollouts: number;
-  alerts: number;
-  incidents: number;
-  series: number;
-  timeline: number;
-}
-const curve: Sample[] = [];
+const curve: RssSample[] = [];
 const mb = (n: number) => n / 2 ** 20;
 let bad = 0;
 
@@ -77,4 +66,5 @@ for (let i = 0; i < total; i++) {
   }
 }
 store.dispose();
-emitResult({ gc: gc !== undefined, startRssMB: mb(start.rss), startHeapMB: mb(start.heapUsed), curve, bad, distinct: values.distinct });
+const result: RssFeedResult = { gc: gc !== undefined, startRssMB: mb(start.rss), startHeapMB: mb(start.heapUsed), curve, bad, distinct: values.distinct };
+emitResult(result);

@@ -83,6 +83,7 @@ export function computeLayout(input: LayoutInput): Layout {
   const banner = input.banner;
   const fixed = HEADER + (banner ? 1 : 0) + STATUS + footerLines + overlay;
   const want = input.want;
+  const common = { columns, height, tooSmall, wide, banner, overlay, footerLines };
 
   if (!wide) {
     const titles = 4;
@@ -93,21 +94,7 @@ export function computeLayout(input: LayoutInput): Layout {
       { min: 1, want: Math.max(1, want.alerts), cap: Math.max(1, Math.floor(c * 0.2)) },
       { min: 2, want: Infinity, cap: Infinity },
     ]) as [number, number, number, number];
-    return {
-      columns,
-      height,
-      tooSmall,
-      wide,
-      banner,
-      overlay,
-      footerLines,
-      rollouts: { width: columns, lines: r },
-      detail: { width: columns, lines: d },
-      alerts: { width: columns, lines: a },
-      timeline: { width: columns, lines: t },
-      leftWidth: columns,
-      rightWidth: columns,
-    };
+    return { ...common, ...panes(columns, columns, [r, d, a, t]) };
   }
 
   // The left column holds the sparklines, which need the width most.
@@ -122,14 +109,12 @@ export function computeLayout(input: LayoutInput): Layout {
     { min: 1, want: Math.max(1, want.alerts), cap: Math.max(1, Math.floor(c * 0.35)) },
     { min: 2, want: Infinity, cap: Infinity },
   ]) as [number, number];
+  return { ...common, ...panes(leftWidth, rightWidth, [r, d, a, t]) };
+}
+
+/** Rollouts and detail on the left, alerts and timeline on the right (one column when narrow: both widths the same). */
+function panes(leftWidth: number, rightWidth: number, [r, d, a, t]: [number, number, number, number]) {
   return {
-    columns,
-    height,
-    tooSmall,
-    wide,
-    banner,
-    overlay,
-    footerLines,
     rollouts: { width: leftWidth, lines: r },
     detail: { width: leftWidth, lines: d },
     alerts: { width: rightWidth, lines: a },
