@@ -142,23 +142,37 @@ const NO_STYLES: AnsiCode[] = [];
 
 /** Each match: SGR codes, then text with no escape in it. A line of only such matches is how a styled line is written. */
 const STYLED_SEGMENT = /((?:\x1b\[[0-9;]*m)*)([^\x1b\x9b]*)/y;
-/** The styles after `codes` on top of `before`; keyed by the array's identity, so the result's identity is stable too. */
-const stylesAfter = new WeakMap<AnsiCode[], Map<string, AnsiCode[]>>();
-function stylesAfterCodes(before: AnsiCode[], codes: string): AnsiCode[] {
-  if (codes === "") return before;
-  let byCodes = stylesAfter.get(before);
-  if (byCodes === undefined) {
-    byCodes = new Map();
-    stylesAfter.set(before, byCodes);
-  }
-  let styles = byCodes.get(codes);
-  if (styles === undefined) {
-    styles = before;
-    for (const token of tokenize(codes)) if (token.type === "ansi") styles = reduceAnsiCodesIncremental(styles, [token]);
-    if (byCodes.size > 256) byCodes.clear();
-    byCodes.set(codes, styles);
-  }
+/**
+ * A memo of compute(styles, key), held per style array by identity: the cached pieces hand out the
+ * same arrays frame after frame. Bounded: an array meets a handful of keys, and one that gathers
+ * more than `limit` forgets them all (a miss only costs the computation).
+ */
+function memoByStyles<K, V>(limit: number, compute: (styles: AnsiCode[], key: K) => V): (styles: AnsiCode[], key: K) => V {
+  const memo = new WeakMap<AnsiCode[], Map<K, V>>();
+  return (styles, key) => {
+    let byKey = memo.get(styles);
+    if (byKey === undefined) {
+      byKey = new Map();
+      memo.set(styles, byKey);
+    }
+    let value = byKey.get(key);
+    if (value === undefined) {
+      value = compute(styles, key);
+      if (byKey.size > limit) byKey.clear();
+      byKey.set(key, value);
+    }
+    return value;
+  };
+}
+
+/** The styles after SGR `codes` on top of `before` (the same array for the same pair, so transitions memoise). */
+const stylesAfter = memoByStyles(256, (before: AnsiCode[], codes: string) => {
+  let styles = before;
+  for (const token of tokenize(codes)) if (token.type === "ansi") styles = reduceAnsiCodesIncremental(styles, [token]);
   return styles;
+});
+function stylesAfterCodes(before: AnsiCode[], codes: string): AnsiCode[] {
+  return codes === "" ? before : stylesAfter(before, codes);
 }
 
 /**
@@ -215,27 +229,8 @@ function pieceRun(line: string): PieceRun | null {
   return run;
 }
 
-/**
- * The codes between two neighbouring cells' styles. Style arrays come from the cached pieces, so
- * the same pair meets again frame after frame; keyed by identity (a pair's codes depend only on
- * the arrays' contents, so a miss only costs the computation).
- */
-const transitions = new WeakMap<AnsiCode[], Map<AnsiCode[], string>>();
-function transition(from: AnsiCode[], to: AnsiCode[]): string {
-  let byTo = transitions.get(from);
-  if (byTo === undefined) {
-    byTo = new Map();
-    transitions.set(from, byTo);
-  }
-  let codes = byTo.get(to);
-  if (codes === undefined) {
-    codes = ansiCodesToString(diffAnsiCodes(from, to));
-    // bounded: a style array meets a handful of neighbours; drop all if one gathers many
-    if (byTo.size > 64) byTo.clear();
-    byTo.set(to, codes);
-  }
-  return codes;
-}
+/** The codes between two neighbouring cells' styles. */
+const transition = memoByStyles(64, (from: AnsiCode[], to: AnsiCode[]) => ansiCodesToString(diffAnsiCodes(from, to)));
 
 /**
  * The same string as composeRowOnGrid, put together from whole pieces: the codes between two
