@@ -179,6 +179,7 @@ export interface RingExposure {
   endedBy: "rolled back" | "kill switch" | "completed" | null;
 }
 
+/** Events a draft keeps even past its size caps, in the span and in the timeline. */
 const PRIORITY_TYPES: ReadonlySet<string> = new Set([
   "slo.breached",
   "slo.recovered",
@@ -195,6 +196,11 @@ const PRIORITY_TYPES: ReadonlySet<string> = new Set([
   "note.added",
   "command.rejected",
 ]);
+
+/** A person's act, or an event the story of the incident turns on. */
+export function isPriorityEvent(e: CockpitEvent): boolean {
+  return e.actor.kind === "human" || PRIORITY_TYPES.has(e.type);
+}
 
 function isBudgetMetric(metric: string, unit: string): boolean {
   return unit.trim() === "%" && /error|5xx|fail/i.test(metric);
@@ -323,7 +329,7 @@ export class IncidentCollector {
 
   private keepSpanEvent(e: CockpitEvent, ms: number): KeptEvent | null {
     const full = this.spanEvents.length >= MAX_SPAN_EVENTS;
-    const priority = e.actor.kind === "human" || PRIORITY_TYPES.has(e.type);
+    const priority = isPriorityEvent(e);
     if (full && (!priority || this.spanEvents.length >= 2 * MAX_SPAN_EVENTS)) {
       this.spanEventsDropped++;
       return null;

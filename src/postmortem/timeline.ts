@@ -1,7 +1,7 @@
 import { describeEvent } from "../render/describe.js";
 import { formatClock } from "../render/time.js";
 import type { CockpitEvent } from "../protocol/types.js";
-import type { KeptEvent } from "./collect.js";
+import { isPriorityEvent, type KeptEvent } from "./collect.js";
 import type { TimelineRow } from "./draft-types.js";
 import { data, sentenceCase, str, type Facts } from "./facts.js";
 import { clockUtc, iso, isPercentAssertion, offsetText, pct, valueWithUnit } from "./format.js";
@@ -26,23 +26,6 @@ interface RowDraft extends TimelineRow {
   count: number;
   lastMs: number;
 }
-
-const PRIORITY_ROW_TYPES: ReadonlySet<string> = new Set([
-  "slo.breached",
-  "slo.recovered",
-  "rollout.paused",
-  "rollout.rollback_started",
-  "rollout.rolled_back",
-  "killswitch.engaged",
-  "killswitch.released",
-  "incident.declared",
-  "incident.resolved",
-  "incident.milestone",
-  "incident.status_update",
-  "note.added",
-  "command.rejected",
-  "sample",
-]);
 
 function evidenceOf(e: CockpitEvent): string {
   const d = data(e);
@@ -131,7 +114,7 @@ function rowFor(k: KeptEvent, f: Facts): RowDraft | null {
     marks: [],
     type: e.type,
     rollout: e.rollout ?? null,
-    priority: e.actor.kind === "human" || PRIORITY_ROW_TYPES.has(e.type),
+    priority: isPriorityEvent(e),
     foldKey,
     count: 1,
     lastMs: k.ms,
