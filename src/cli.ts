@@ -1,6 +1,7 @@
 #!/usr/bin/env -S node --max-semi-space-size=8
 // Argument routing only: each subcommand lives in its own module, loaded on
 // demand so `cockpit events` does not pay for React and `serve` not for Ink.
+import type { CommandIo } from "./cli-args.js";
 import { VERSION } from "./version.js";
 
 const HELP = `cockpit ${VERSION}: a terminal cockpit for progressive rollouts, and its reference backend
@@ -23,7 +24,7 @@ Options:
 
 Environment: COCKPIT_TOKEN (token for connect/events), NO_COLOR (no colour; glyphs stay).`;
 
-type Runner = (argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }) => Promise<number>;
+type Runner = (argv: string[], io: CommandIo) => Promise<number>;
 
 const commands: Record<string, () => Promise<Runner>> = {
   serve: async () => (await import("./backend/serve-cli.js")).runServe,

@@ -2,7 +2,7 @@ import { createWriteStream } from "node:fs";
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { parseCommandArgs, type CommandIo } from "../cli-args.js";
 import { loadSetup, startBackend } from "../backend/serve-cli.js";
 import { listScenarios } from "../backend/scenarios.js";
 import { connect } from "../client/connection.js";
@@ -15,7 +15,6 @@ import { draftToFile } from "./export-draft.js";
 // `cockpit connect` and `cockpit demo`: wire a connection, a store and the
 // Ink app together. Nothing here draws or decides; it only connects parts.
 
-type Io = { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream };
 
 export const CONNECT_HELP = `Usage: cockpit connect URL [--token T] [--readonly] [--ca FILE]
 
@@ -44,7 +43,7 @@ Options:
 
 The backend's own log lines go to DATA_DIR/backend.log. Keys: press ? in the cockpit.`;
 
-function needTerminal(cmd: string, io: Io, url?: string): number | null {
+function needTerminal(cmd: string, io: CommandIo, url?: string): number | null {
   if (process.stdout.isTTY && process.stdin.isTTY) return null;
   const hint = url ? `cockpit events ${url} --json` : "cockpit events URL --json (against `cockpit serve`)";
   io.stderr.write(`cockpit ${cmd}: needs an interactive terminal (stdin and stdout must be a TTY).\nFor scripts and pipes use: ${hint}\n`);
@@ -79,23 +78,19 @@ async function runCockpit(o: {
   }
 }
 
-export async function runConnect(argv: string[], io: Io): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
+export async function runConnect(argv: string[], io: CommandIo): Promise<number> {
+  const parsed = parseCommandArgs(
+    "connect",
+    CONNECT_HELP,
+    {
       args: argv,
       allowPositionals: true,
       options: { token: { type: "string" }, readonly: { type: "boolean" }, ca: { type: "string" }, help: { type: "boolean", short: "h" } },
-    });
-  } catch (err) {
-    io.stderr.write(`cockpit connect: ${(err as Error).message}\n\n${CONNECT_HELP}\n`);
-    return 2;
-  }
+    },
+    io,
+  );
+  if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    io.stdout.write(CONNECT_HELP + "\n");
-    return 0;
-  }
   if (positionals.length !== 1) {
     io.stderr.write(`cockpit connect: give one ws:// or wss:// URL\n\n${CONNECT_HELP}\n`);
     return 2;
@@ -128,10 +123,11 @@ export async function runConnect(argv: string[], io: Io): Promise<number> {
   });
 }
 
-export async function runDemo(argv: string[], io: Io): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
+export async function runDemo(argv: string[], io: CommandIo): Promise<number> {
+  const parsed = parseCommandArgs(
+    "demo",
+    DEMO_HELP,
+    {
       args: argv,
       options: {
         scenario: { type: "string" },
@@ -141,15 +137,11 @@ export async function runDemo(argv: string[], io: Io): Promise<number> {
         readonly: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
-    }).values;
-  } catch (err) {
-    io.stderr.write(`cockpit demo: ${(err as Error).message}\n\n${DEMO_HELP}\n`);
-    return 2;
-  }
-  if (values.help) {
-    io.stdout.write(DEMO_HELP + "\n");
-    return 0;
-  }
+    },
+    io,
+  );
+  if (typeof parsed === "number") return parsed;
+  const { values } = parsed;
   const refused = needTerminal("demo", io);
   if (refused !== null) return refused;
   const speed = values.speed !== undefined ? Number(values.speed) : undefined;

@@ -1,4 +1,4 @@
-import { parseArgs } from "node:util";
+import { parseCommandArgs, type CommandIo } from "../cli-args.js";
 import { listScenarios, loadScenario } from "../backend/scenarios.js";
 import { hashToken, mintToken } from "../backend/tokens.js";
 import { formatVerifyResult, verifyLog } from "../backend/verify.js";
@@ -7,20 +7,16 @@ import { ROLES, type Role } from "../protocol/types.js";
 // Small subcommands: verify-log, scenarios, token. Each parses its own
 // arguments, prints, and returns an exit code.
 
-type Io = { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream };
-
 export const VERIFY_HELP = `Usage: cockpit verify-log DIR|FILE
 
 Recompute the event log's hash chain. Exit 0 when it is intact; 1 naming the
 first bad seq and line when it is not; 2 when there is no log to read.`;
 
-export async function runVerifyLog(argv: string[], io: Io): Promise<number> {
-  if (argv.includes("-h") || argv.includes("--help")) {
-    io.stdout.write(VERIFY_HELP + "\n");
-    return 0;
-  }
-  const target = argv[0];
-  if (!target || argv.length > 1) {
+export async function runVerifyLog(argv: string[], io: CommandIo): Promise<number> {
+  const parsed = parseCommandArgs("verify-log", VERIFY_HELP, { args: argv, allowPositionals: true, options: { help: { type: "boolean", short: "h" } } }, io);
+  if (typeof parsed === "number") return parsed;
+  const target = parsed.positionals[0];
+  if (!target || parsed.positionals.length > 1) {
     io.stderr.write(`cockpit verify-log: give one data directory or log file\n\n${VERIFY_HELP}\n`);
     return 2;
   }
@@ -38,11 +34,9 @@ export const SCENARIOS_HELP = `Usage: cockpit scenarios
 
 List the bundled simulated incidents (fixtures/scenarios/) with what each shows.`;
 
-export async function runScenarios(argv: string[], io: Io): Promise<number> {
-  if (argv.includes("-h") || argv.includes("--help")) {
-    io.stdout.write(SCENARIOS_HELP + "\n");
-    return 0;
-  }
+export async function runScenarios(argv: string[], io: CommandIo): Promise<number> {
+  const parsed = parseCommandArgs("scenarios", SCENARIOS_HELP, { args: argv, options: { help: { type: "boolean", short: "h" } } }, io);
+  if (typeof parsed === "number") return parsed;
   for (const name of listScenarios()) {
     try {
       const s = await loadScenario(name);
@@ -59,21 +53,15 @@ export const TOKEN_HELP = `Usage: cockpit token --name NAME --role viewer|operat
 Mint a new random token. Prints the token (give it to the person, once) and
 the line to add to the backend's --tokens file, which stores only its sha256.`;
 
-export async function runToken(argv: string[], io: Io): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: { name: { type: "string" }, role: { type: "string" }, tenant: { type: "string" }, help: { type: "boolean", short: "h" } },
-    }).values;
-  } catch (err) {
-    io.stderr.write(`cockpit token: ${(err as Error).message}\n\n${TOKEN_HELP}\n`);
-    return 2;
-  }
-  if (values.help) {
-    io.stdout.write(TOKEN_HELP + "\n");
-    return 0;
-  }
+export async function runToken(argv: string[], io: CommandIo): Promise<number> {
+  const parsed = parseCommandArgs(
+    "token",
+    TOKEN_HELP,
+    { args: argv, options: { name: { type: "string" }, role: { type: "string" }, tenant: { type: "string" }, help: { type: "boolean", short: "h" } } },
+    io,
+  );
+  if (typeof parsed === "number") return parsed;
+  const { values } = parsed;
   if (!values.name || !values.tenant || !values.role || !ROLES.includes(values.role as Role)) {
     io.stderr.write(`cockpit token: --name, --tenant and --role (viewer, operator or commander) are required\n\n${TOKEN_HELP}\n`);
     return 2;

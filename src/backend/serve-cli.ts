@@ -1,6 +1,6 @@
 import { mkdir, readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { parseCommandArgs, type CommandIo } from "../cli-args.js";
 import { parseAssertion } from "../domain/assertion.js";
 import { isWebhookSpec, type CommandSpec, type Plan } from "../domain/plan-types.js";
 import type { Scenario } from "../domain/scenario-types.js";
@@ -284,10 +284,11 @@ function parseNumber(v: string | undefined, name: string, min: number): number |
   return n;
 }
 
-export async function runServe(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
+export async function runServe(argv: string[], io: CommandIo): Promise<number> {
+  const parsed = parseCommandArgs(
+    "serve",
+    SERVE_HELP,
+    {
       args: argv,
       options: {
         scenario: { type: "string" },
@@ -310,15 +311,11 @@ export async function runServe(argv: string[], io: { stdout: NodeJS.WritableStre
         help: { type: "boolean", short: "h" },
       },
       strict: true,
-    }).values;
-  } catch (err) {
-    io.stderr.write(`cockpit serve: ${(err as Error).message}\n\n${SERVE_HELP}\n`);
-    return 2;
-  }
-  if (values.help) {
-    io.stdout.write(SERVE_HELP + "\n");
-    return 0;
-  }
+    },
+    io,
+  );
+  if (typeof parsed === "number") return parsed;
+  const { values } = parsed;
   const log = (line: string) => io.stderr.write(`[serve] ${line}\n`);
   let backend: StartedBackend;
   try {
