@@ -1,9 +1,9 @@
-import { createWriteStream } from "node:fs";
-import { mkdtemp, readFile } from "node:fs/promises";
+import type { WriteStream } from "node:fs";
+import { mkdir, mkdtemp, open, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseCommandArgs, type CommandIo } from "../cli-args.js";
-import { loadSetup, startBackend } from "../backend/serve-cli.js";
+import { loadSetup, startBackend, startFailureExitCode } from "../backend/serve-cli.js";
 import { listScenarios } from "../backend/scenarios.js";
 import { connect } from "../client/connection.js";
 import { streamUrl } from "../client/stream-url.js";
@@ -41,7 +41,10 @@ Options:
   --readonly       watch only
   -h, --help       show this help
 
-The backend's own log lines go to DATA_DIR/backend.log. Keys: press ? in the cockpit.`;
+The backend's own log lines go to DATA_DIR/backend.log. Keys: press ? in the cockpit.
+
+Exit codes: 0 quit, 2 bad arguments or not a terminal, 3 damaged event log in
+--data-dir, 4 --data-dir in use by another backend, 1 other failure.`;
 
 function needTerminal(cmd: string, io: CommandIo, url?: string): number | null {
   if (process.stdout.isTTY && process.stdin.isTTY) return null;
@@ -151,9 +154,15 @@ export async function runDemo(argv: string[], io: CommandIo): Promise<number> {
   }
   const seed = values.seed !== undefined ? Number(values.seed) : undefined;
   const dataDir = values["data-dir"] ? resolve(values["data-dir"]) : await mkdtemp(join(tmpdir(), "cockpit-demo-"));
-  const backendLog = createWriteStream(join(dataDir, "backend.log"), { flags: "a" });
+  let backendLog: WriteStream | null = null;
   let backend;
   try {
+    await mkdir(dataDir, { recursive: true });
+    backendLog = (await open(join(dataDir, "backend.log"), "a")).createWriteStream();
+    // The backend's own diagnostics: losing them (disk full) must not take the
+    // cockpit down, and the event log reports its own write failures.
+    backendLog.on("error", () => undefined);
+    const log = backendLog;
     const setup = await loadSetup({ scenario: values.scenario ?? "canary-latency" });
     backend = await startBackend({
       setup,
@@ -162,12 +171,12 @@ export async function runDemo(argv: string[], io: CommandIo): Promise<number> {
       port: 0,
       ...(speed !== undefined ? { speed } : {}),
       ...(seed !== undefined && Number.isFinite(seed) ? { seed } : {}),
-      log: (line) => backendLog.write(`${new Date().toISOString()} ${line}\n`),
+      log: (line) => log.write(`${new Date().toISOString()} ${line}\n`),
     });
   } catch (err) {
     io.stderr.write(`cockpit demo: ${(err as Error).message}\n`);
-    backendLog.end();
-    return 2;
+    backendLog?.end();
+    return startFailureExitCode(err);
   }
   try {
     return await runCockpit({
@@ -177,7 +186,7 @@ export async function runDemo(argv: string[], io: CommandIo): Promise<number> {
     });
   } finally {
     await backend.close().catch(() => undefined);
-    backendLog.end();
+    backendLog?.end();
     io.stderr.write(`cockpit demo: event log kept in ${dataDir}\n`);
   }
 }

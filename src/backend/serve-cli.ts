@@ -284,6 +284,18 @@ function parseNumber(v: string | undefined, name: string, min: number): number |
   return n;
 }
 
+/**
+ * The exit code when the backend cannot start, shared by serve and demo:
+ * 2 bad arguments or config, 3 damaged event log, 4 data directory in use by
+ * another backend, 1 anything else.
+ */
+export function startFailureExitCode(err: unknown): number {
+  if (err instanceof LogCorruptError) return 3;
+  if (err instanceof DataDirBusyError) return 4;
+  const msg = err instanceof Error ? err.message : String(err);
+  return err instanceof ConfigError || /EADDRINUSE|EACCES|loopback|token/i.test(msg) ? 2 : 1;
+}
+
 export async function runServe(argv: string[], io: CommandIo): Promise<number> {
   const parsed = parseCommandArgs(
     "serve",
@@ -338,17 +350,8 @@ export async function runServe(argv: string[], io: CommandIo): Promise<number> {
       log,
     });
   } catch (err) {
-    if (err instanceof LogCorruptError) {
-      io.stderr.write(`cockpit serve: ${err.message}\n`);
-      return 3;
-    }
-    if (err instanceof DataDirBusyError) {
-      io.stderr.write(`cockpit serve: ${err.message}\n`);
-      return 4;
-    }
-    const msg = err instanceof Error ? err.message : String(err);
-    io.stderr.write(`cockpit serve: ${msg}\n`);
-    return err instanceof ConfigError || /EADDRINUSE|EACCES|loopback|token/i.test(msg) ? 2 : 1;
+    io.stderr.write(`cockpit serve: ${err instanceof Error ? err.message : String(err)}\n`);
+    return startFailureExitCode(err);
   }
   io.stdout.write(backend.server.url + "\n");
   log(`listening on ${backend.server.url} (log ${backend.core.log.path}, head seq ${backend.core.headSeq()})`);

@@ -394,6 +394,23 @@ describeWithTmux("cockpit in a real terminal (tmux)", () => {
     expectFramed(lines, 24);
   }, 60_000);
 
+  it("`cockpit demo --data-dir` makes a missing directory, and refuses one a running backend holds with exit 4", async () => {
+    const fresh = join(tempDir(), "not", "yet");
+    const s = await TmuxSession.start({ columns: 100, rows: 30, command: thenHold([process.execPath, CLI, "demo", "--speed", "20", "--data-dir", fresh]), cwd: ROOT, label: "demo-dir" });
+    await s.waitFor((l) => isLive(l) && rolloutRow(l) !== "", { what: "live in a directory it made", timeoutMs: 20_000 });
+    await s.keys("q");
+    await s.waitFor(/\[exited 0\]/, { what: "a clean exit" });
+    expect(readFileSync(join(fresh, "events.jsonl"), "utf8")).toContain('"type":"rollout.created"');
+
+    const { dir } = await serve(1);
+    const busy = await TmuxSession.start({ columns: 100, rows: 30, command: thenHold([process.execPath, CLI, "demo", "--data-dir", dir]), cwd: ROOT, label: "demo-busy" });
+    const lines = await busy.waitFor(/\[exited \d+\]/, { what: "demo to give up on the busy directory" });
+    const text = joined(lines);
+    expect(text).toContain("[exited 4]");
+    expect(text).toMatch(/cockpit demo: .*in use/);
+    expect(text).not.toMatch(/Unhandled|node:events|at .*\.js:\d+/);
+  }, 60_000);
+
   it("`cockpit demo` (what npm start runs) draws at once, then shows the engine's pause and a critical alert", async () => {
     const dir = tempDir();
     const s = await TmuxSession.start({ columns: 100, rows: 40, command: [process.execPath, CLI, "demo", "--speed", "20", "--data-dir", dir], cwd: ROOT, label: "demo" });
