@@ -6,7 +6,7 @@ import type { KeyContext } from "../src/keymap/keymap.js";
 import type { CockpitView } from "../src/store/cockpit-store.js";
 import { makeSelectSeriesOf, selectDegradedSources, selectOpenIncident, selectRolloutsSorted, selectStale } from "../src/store/selectors.js";
 import { createController, selectedAlert, selectedRollout, type Controller } from "../src/tui/controller.js";
-import { computeLayout, MIN_COLUMNS, MIN_ROWS } from "../src/tui/layout.js";
+import { computeLayout, detailWidth, MIN_COLUMNS, MIN_ROWS } from "../src/tui/layout.js";
 import { span } from "../src/tui/spans.js";
 import { AlertList } from "./AlertList.js";
 import { ChooseList, chooseHeight } from "./ChooseList.js";
@@ -103,7 +103,7 @@ function Screen({ hasExport }: { hasExport: boolean }) {
     rows,
     banner: stale || sourceFailing,
     overlay,
-    want: { rollouts: rolloutCount, detail: detailLinesWanted(rollout, seriesCount), alerts: alertCount },
+    want: { rollouts: rolloutCount, detail: detailLinesWanted(rollout, seriesCount, detailWidth(columns, rows)), alerts: alertCount },
   });
   const width = layout.columns;
 

@@ -1,13 +1,13 @@
 import { useEffect, useMemo, useRef } from "react";
 import { Box } from "ink";
 import { sparkline } from "../src/render/sparkline.js";
-import { displayWidth, padEnd, padStart } from "../src/render/width.js";
+import { displayWidth, padEnd, padStart, truncate } from "../src/render/width.js";
 import { formatPercent } from "../src/render/number.js";
 import type { RingState, RolloutState } from "../src/protocol/types.js";
 import type { SeriesView } from "../src/store/cockpit-store.js";
 import { makeSelectSeriesOf } from "../src/store/selectors.js";
 import { selectedRollout } from "../src/tui/controller.js";
-import { span, type Span } from "../src/tui/spans.js";
+import { KEEP_ASIDES_WHOLE, span, wrapText, type Span } from "../src/tui/spans.js";
 import { formatValue, gateWords, ringStateWord, rolloutWhy, sliVerdict, wordText } from "../src/tui/words.js";
 import { useCockpit, useCockpitContext, useUi } from "./context.js";
 import { Line, Lines, Pane } from "./Line.js";
@@ -95,10 +95,33 @@ export function sliRows(r: RolloutState, series: readonly SeriesView[], width: n
   });
 }
 
-/** Content lines the detail pane could use for this rollout (the layout's "want"). */
-export function detailLinesWanted(r: RolloutState | undefined, seriesCount: number): number {
+/** At most this many lines say why; a longer reason is cut on the last. */
+const MAX_WHY_LINES = 3;
+
+/** Marks a line that carries on the one above, so the reason's own words never start a row. */
+const CARRY_ON = "↳";
+
+/**
+ * Why the rollout is where it is, wrapped to the pane: the sentence a person
+ * acts on is read whole, not cut at the pane's edge. Each further line starts
+ * with ↳ under the glyph: a reason's words (a backend's text) cannot start a
+ * row of their own and pass for a ring row.
+ */
+function whyRows(r: RolloutState, width: number): Span[][] {
+  const why = rolloutWhy(r);
+  if (!why) return [];
+  const room = Math.max(1, width - 2 - displayWidth(why.glyph) - 1);
+  const wrapped = wrapText(why.text, room, KEEP_ASIDES_WHOLE);
+  const kept = wrapped.slice(0, MAX_WHY_LINES);
+  if (wrapped.length > kept.length) kept[kept.length - 1] = truncate(`${kept[kept.length - 1]} ${wrapped[kept.length]}`, room);
+  const style = { tone: why.tone, bold: true } as const;
+  return kept.map((text, i) => [span("  "), span(`${i === 0 ? why.glyph : padEnd(CARRY_ON, displayWidth(why.glyph))} ${text}`, style)]);
+}
+
+/** Content lines the detail pane could use for this rollout at this width (the layout's "want"). */
+export function detailLinesWanted(r: RolloutState | undefined, seriesCount: number, width: number): number {
   if (!r) return 1;
-  return 1 + (rolloutWhy(r) ? 1 : 0) + r.rings.length + seriesCount;
+  return 1 + whyRows(r, width).length + r.rings.length + seriesCount;
 }
 
 export function RolloutDetail({ width, lines, focused, stale }: { width: number; lines: number; focused: boolean; stale: boolean }) {
@@ -129,9 +152,7 @@ export function RolloutDetail({ width, lines, focused, stale }: { width: number;
     span(`  on breach: ${rollout.onBreach}`, { tone: "muted" }),
   ];
   if (rollout.killSwitch) head.push(span(`  flag ${rollout.killSwitch.flag}`, { tone: "muted" }));
-  const why = rolloutWhy(rollout);
-  const fixed: Span[][] = [head];
-  if (why) fixed.push([span("  "), span(wordText(why), { tone: why.tone, bold: true })]);
+  const fixed: Span[][] = [head, ...whyRows(rollout, width)];
   fixed.push(...ringRows(rollout, now, width));
   const slis = sliRows(rollout, series, width);
   // The rings and the reason always show; the SLI rows scroll in what is left.

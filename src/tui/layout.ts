@@ -72,13 +72,23 @@ function share(total: number, panes: { min: number; want: number; cap: number }[
   return got;
 }
 
+const isWide = (columns: number, rows: number) => columns >= WIDE_COLUMNS && rows >= 20;
+/** The left column holds the sparklines, which need the width most. */
+const leftColumn = (columns: number) => Math.floor((columns - 1) * 0.6);
+
+/** The detail pane's width at this terminal size, known before its height is shared out. */
+export function detailWidth(columns: number, rows: number): number {
+  const c = Math.max(1, Math.floor(columns || 80));
+  return isWide(c, Math.floor(rows || 24)) ? leftColumn(c) : c;
+}
+
 export function computeLayout(input: LayoutInput): Layout {
   const columns = Math.max(1, Math.floor(input.columns || 80));
   const rows = Math.max(2, Math.floor(input.rows || 24));
   const height = rows - 1;
   const overlay = Math.max(0, input.overlay ?? 0);
   const tooSmall = columns < MIN_COLUMNS || rows < MIN_ROWS;
-  const wide = columns >= WIDE_COLUMNS && rows >= 20;
+  const wide = isWide(columns, rows);
   const footerLines = rows >= 40 ? 2 : 1;
   const banner = input.banner;
   const fixed = HEADER + (banner ? 1 : 0) + STATUS + footerLines + overlay;
@@ -97,8 +107,7 @@ export function computeLayout(input: LayoutInput): Layout {
     return { ...common, ...panes(columns, columns, [r, d, a, t]) };
   }
 
-  // The left column holds the sparklines, which need the width most.
-  const leftWidth = Math.floor((columns - 1) * 0.6);
+  const leftWidth = leftColumn(columns);
   const rightWidth = columns - 1 - leftWidth;
   const c = Math.max(0, height - fixed - 2);
   const [r, d] = share(c, [

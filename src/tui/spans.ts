@@ -75,12 +75,19 @@ export function leftRight(left: readonly Span[], right: readonly Span[], width: 
   return [...l, span(" ".repeat(Math.max(1, gap))), ...right];
 }
 
-/** Word-wrap plain text into lines of at most `width` columns (a word longer than a line is cut). */
-export function wrapText(text: string, width: number): string[] {
+/** A parenthesized aside, such as a reading "(63.2 > 50)", and what sticks to its end. */
+export const KEEP_ASIDES_WHOLE = /\([^()]*\)\S*|\S+/g;
+
+/**
+ * Word-wrap plain text into lines of at most `width` columns (a word longer
+ * than a line is cut). `words` says what may not be broken: by default each
+ * run of non-spaces; KEEP_ASIDES_WHOLE also keeps "(a > b)" on one line.
+ */
+export function wrapText(text: string, width: number, words: RegExp = /\S+/g): string[] {
   const w = Math.max(1, Math.floor(width));
   const lines: string[] = [];
   let cur = "";
-  for (const wordRaw of text.split(/\s+/).filter((x) => x !== "")) {
+  for (const wordRaw of text.match(words) ?? []) {
     const word = displayWidth(wordRaw) > w ? truncate(wordRaw, w) : wordRaw;
     const next = cur === "" ? word : `${cur} ${word}`;
     if (displayWidth(next) <= w) cur = next;

@@ -52,6 +52,24 @@ function pausedWhy(reason: string | undefined): string {
   return r.replace(/^paused\s+/i, "");
 }
 
+// The reference engine's reason for an automatic pause:
+// "p99_latency_ms < 50 for 1m breached in canary (72.38 > 50)".
+const ENGINE_BREACH = /^([a-zA-Z_][\w.]*)\s*(?:<=|>=|<|>)\s.*\sbreached in \S+ \((.+)\)$/;
+
+/**
+ * The part of an automatic pause's reason that fits a list row: the metric and
+ * its reading against the threshold ("p99_latency_ms 72.4 > 50"); the row
+ * already names the ring and the detail pane gives the whole sentence. A
+ * reason in any other shape is kept whole.
+ */
+export function shortPauseReason(reason: string): string {
+  const m = ENGINE_BREACH.exec(reason);
+  if (!m) return reason;
+  // Readings at the three significant digits the SLI rows show (72.38 -> 72.4).
+  const reading = m[2]!.replace(/-?\d+(?:\.\d+)?/g, (n) => formatNumber(Number(n)));
+  return `${m[1]} ${reading}`;
+}
+
 /** The ring the rollout is at, if any. */
 export function currentRing(r: RolloutState): RingState | undefined {
   return r.ring === null ? undefined : r.rings.find((g) => g.name === r.ring);
@@ -61,7 +79,7 @@ export function rolloutStateWord(r: RolloutState, now: number): Word {
   switch (r.state) {
     case "paused": {
       const why = pausedWhy(r.pausedReason);
-      const text = r.pausedAutomatic ? `paused (auto: ${why || "SLO breach"})` : why ? `paused (${why})` : "paused";
+      const text = r.pausedAutomatic ? `paused (auto: ${why ? shortPauseReason(why) : "SLO breach"})` : why ? `paused (${why})` : "paused";
       return word("‖", text, "bad");
     }
     case "rolling_back":
@@ -97,7 +115,7 @@ export function rolloutWhy(r: RolloutState): Word | null {
   switch (r.state) {
     case "paused":
       return r.pausedAutomatic
-        ? word("‖", `Paused automatically: ${r.pausedReason ?? "an SLO breached"}.`, "bad")
+        ? word("‖", `Auto-paused: ${r.pausedReason ?? "an SLO breached"}.`, "bad")
         : word("‖", `Paused by hand${r.pausedReason ? `: ${r.pausedReason}` : ""}.`, "warn");
     case "rolling_back":
       return word("↺", `Rolling back to ${r.previousVersion}.`, "warn");

@@ -95,8 +95,21 @@ describe("rollouts and detail", () => {
     expect(row).toContain("code");
     expect(row).toContain("region-1");
     expect(row).toContain("■▣□");
-    expect(row).toContain("‖ paused (auto: p99_latency_ms 63.2 > 50");
-    expect(frame).toContain("‖ Paused automatically: p99_latency_ms 63.2 > 50 in region-1.");
+    // The engine's reason shortened to what a row has room for: metric, reading, threshold.
+    expect(row).toContain("‖ paused (auto: p99_latency_ms 63.2 > 50)");
+    // The detail gives the whole sentence: at 80 columns it fits one line.
+    expect(frame).toContain("  ‖ Auto-paused: p99_latency_ms < 50 for 1m breached in region-1 (63.2 > 50).");
+  });
+
+  it("a pause reason longer than the detail pane wraps, marked ↳, instead of being cut", async () => {
+    const { r } = await scene({ columns: 120, rows: 35 });
+    const lines = r.lines();
+    // the left column is 71 wide, the sentence 79
+    const at = lines.findIndex((l) => l.includes("‖ Auto-paused:"));
+    expect(lines[at]).toMatch(/^  ‖ Auto-paused: p99_latency_ms < 50 for 1m breached in region-1\s/);
+    expect(lines[at + 1]).toMatch(/^  ↳ \(63\.2 > 50\)\.\s/);
+    // the rings follow it, none pushed out
+    for (const ring of ["canary", "region-1", "global"]) expect(lines.slice(at + 2).some((l) => new RegExp(`^  ${ring}\\s+\\d+%`).test(l))).toBe(true);
   });
 
   it("kill switch ON comes first in the row, and the detail says what it means", async () => {

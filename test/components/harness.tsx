@@ -128,7 +128,7 @@ export function canaryIncident(store: CockpitStore, opts: { paused?: boolean; ki
   }
   if (opts.paused !== false) {
     push(ev(++s, "slo.breached", { ring: "region-1", assertion: "p99_latency_ms < 50 for 1m", value: 63.2, threshold: 50, consecutive: 3 }, { rollout: r, ring: "region-1" }));
-    push(ev(++s, "rollout.paused", { reason: "p99_latency_ms 63.2 > 50 in region-1", automatic: true }, { rollout: r, ring: "region-1" }));
+    push(ev(++s, "rollout.paused", { reason: "p99_latency_ms < 50 for 1m breached in region-1 (63.2 > 50)", automatic: true }, { rollout: r, ring: "region-1" }));
     push(
       ev(++s, "alert.firing", { severity: "critical", title: "api p99 latency over SLO in region-1", source: "engine" }, { rollout: r, ring: "region-1", alert: "al-1" }),
     );

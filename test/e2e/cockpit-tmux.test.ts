@@ -422,7 +422,7 @@ describeWithTmux("cockpit in a real terminal (tmux)", () => {
       { what: "the engine's pause and a critical alert", timeoutMs: 30_000 },
     );
     const text = joined(lines);
-    expect(text).toMatch(/Paused automatically: p99_latency_ms < 50 for 1m breached in canary \([\d.]+ > 50\)/);
+    expect(text).toMatch(/Auto-paused: p99_latency_ms < 50 for 1m breached in canary \([\d.]+ > 50\)/);
     // The canary's p99 sparkline has gone through its SLO line: the current value is marked as breaching.
     expect(text).toMatch(/canary\s+p99_latency_ms\s+[▁▂▃▄▅▆▇█]+\s+✗ [\d.]+ms > 50/);
     expect(text).toMatch(/the engine paused api-v408 automatically/);
