@@ -6,8 +6,13 @@
 
 export const MIN_COLUMNS = 60;
 export const MIN_ROWS = 12;
-/** At this width and up, rollouts and detail sit left of alerts and timeline. */
-export const WIDE_COLUMNS = 120;
+/**
+ * At this width and up, rollouts and detail sit left of alerts and timeline.
+ * Below it the panes stack at full width: split at 120 columns, a ring row's
+ * gates and every timeline sentence were cut (71 and 48 columns), while
+ * stacked they are whole; at 160 the columns are 95 and 64.
+ */
+export const WIDE_COLUMNS = 160;
 
 export interface PaneBox {
   width: number;

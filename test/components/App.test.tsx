@@ -102,12 +102,12 @@ describe("rollouts and detail", () => {
   });
 
   it("a pause reason longer than the detail pane wraps, marked ↳, instead of being cut", async () => {
-    const { r } = await scene({ columns: 120, rows: 35 });
+    const { r } = await scene({ columns: 60, rows: 30 });
     const lines = r.lines();
-    // the left column is 71 wide, the sentence 79
     const at = lines.findIndex((l) => l.includes("‖ Auto-paused:"));
-    expect(lines[at]).toMatch(/^  ‖ Auto-paused: p99_latency_ms < 50 for 1m breached in region-1\s/);
-    expect(lines[at + 1]).toMatch(/^  ↳ \(63\.2 > 50\)\.\s/);
+    expect(lines[at]).toMatch(/^  ‖ Auto-paused: p99_latency_ms < 50 for 1m breached in\s*$/);
+    // the reading stays in one piece, and the line says it carries on the one above
+    expect(lines[at + 1]).toMatch(/^  ↳ region-1 \(63\.2 > 50\)\.\s*$/);
     // the rings follow it, none pushed out
     for (const ring of ["canary", "region-1", "global"]) expect(lines.slice(at + 2).some((l) => new RegExp(`^  ${ring}\\s+\\d+%`).test(l))).toBe(true);
   });
@@ -257,6 +257,38 @@ describe("alerts and timeline", () => {
     await r.press("j".repeat(back - 1));
     expect(r.lastFrame()).toContain(newest);
     expect(r.lastFrame()).not.toContain("newer below");
+  });
+
+  it("below 160 columns the panes stack, and at 120 a timeline sentence is whole on one line", async () => {
+    const { r } = await scene({ columns: 120, rows: 35 });
+    const lines = r.lines();
+    for (const title of ["ROLLOUTS", "DETAIL", "ALERTS", "TIMELINE"]) expect(lines.filter((l) => l.includes(title))).toHaveLength(1);
+    expect(lines.some((l) => l.includes("ROLLOUTS") && l.includes("ALERTS"))).toBe(false);
+    expect(lines.map((l) => l.trimEnd())).toContain("  14:00:47  the engine paused api-v408 automatically: p99_latency_ms < 50 for 1m breached in region-1 (63.2 > 50)");
+    const wide = await scene({ columns: 160, rows: 40 });
+    expect(wide.r.lines().some((l) => l.includes("ROLLOUTS") && l.includes("ALERTS"))).toBe(true);
+  });
+
+  it("a timeline sentence too long for its line goes on under it, marked ↳; k moves back one event, not one line", async () => {
+    const { r, store, last } = await scene({ columns: 80, rows: 30 });
+    const lines = r.lines();
+    const at = lines.findIndex((l) => l.includes("14:00:47  the engine paused api-v408 automatically"));
+    expect(lines[at]).toMatch(/^  14:00:47  the engine paused api-v408 automatically: p99_latency_ms < 50 for 1m\s*$/);
+    expect(lines[at + 1]).toMatch(/^          ↳ breached in region-1 \(63\.2 > 50\)\s*$/);
+    await update(store, () => {
+      for (let i = 1; i <= 12; i++) store.ingest.event(ev(last + i, "note.added", { text: `note ${i}` }, { actor: { kind: "human", name: "bob", role: "operator" } }));
+    });
+    await r.press("\t\t\t");
+    await r.press("k");
+    expect(r.lines().find((l) => l.includes("TIMELINE"))).toContain("↓ 1 newer below");
+    const tail = r.lines().filter((l) => /^  \d\d:\d\d:\d\d  /.test(l)).at(-1)!;
+    expect(tail).toContain("note by bob (operator): note 11");
+    // as far back as it goes: the oldest event is the top row, whole
+    await r.press("k".repeat(40));
+    const body = r.lines();
+    const first = body.findIndex((l) => l.includes("TIMELINE")) + 1;
+    expect(body[first]).toMatch(/^  14:00:01  the engine created rollout api-v408/);
+    expect(body[first + 1]).toMatch(/^          ↳ /);
   });
 
   it("a long note keeps its end in view while typing", async () => {

@@ -340,8 +340,9 @@ describeWithTmux("cockpit in a real terminal (tmux)", () => {
 
     const lines = await s.waitFor((l) => /LONG-NOTE/.test(joined(l)) && /osc52/.test(joined(l)), { what: "the notes in the timeline" });
     expectHostileNotesReadable(joined(lines));
-    // The long one is cut to the width; the frame around it holds.
-    expect(lines.find((l) => l.includes("LONG-NOTE"))!.trimEnd()).toMatch(/…$/);
+    // The long one goes on for one more line, marked ↳, and is cut there; the frame around it holds.
+    const long = lines.findIndex((l) => l.includes("LONG-NOTE"));
+    expect(lines[long + 1]!.trimEnd()).toMatch(/^ {10}↳ lorem ipsum .*…$/);
     expectFramed(lines, 40);
     await expectInert(s, titleBefore);
     await expectRawWouldAct(HOSTILE_NOTES.slice(0, 2).join(" "));
@@ -365,7 +366,7 @@ describeWithTmux("cockpit in a real terminal (tmux)", () => {
     await expectRawWouldAct(HOSTILE_NOTES.slice(0, 2).join(" "));
   }, 60_000);
 
-  it("fits 80x24 and follows resizes to 120x40 and back without ghost frames", async () => {
+  it("fits 80x24 and follows resizes to 160x40 and back without ghost frames", async () => {
     const dir = tempDir();
     const s = await TmuxSession.start({ columns: 80, rows: 24, command: [process.execPath, CLI, "demo", "--speed", "20", "--data-dir", dir], cwd: ROOT, label: "resize" });
     // A capture can catch tmux between two chunks of one frame, and a resize passes through
@@ -380,7 +381,7 @@ describeWithTmux("cockpit in a real terminal (tmux)", () => {
     lines = await whole(24, false);
     expectFramed(lines, 24);
 
-    await s.resize(120, 40);
+    await s.resize(160, 40);
     lines = await whole(40, true);
     // Later frames land in the same place (Ink's incremental renderer drifting down repeats rows).
     const seqWide = seq(lines);

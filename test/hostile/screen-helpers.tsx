@@ -137,13 +137,16 @@ let benign: Promise<Played> | null = null;
 /**
  * How each row of a frame begins (its first two columns): a pane title, a
  * row of a list, a border, the status line. A payload that breaks a line in
- * two, or moves the cursor, starts a row with its own text instead.
+ * two, or moves the cursor, starts a row with its own text instead. Blank
+ * starts are one: in the wide layout the right column's timeline wraps long
+ * sentences (each further line marked ↳), so how far down it reaches past the
+ * left column depends on the text's length, and that is not a broken row.
  */
 function rowStarts(frame: string): string[] {
-  return frame.split("\n").map((l) => Array.from(l).slice(0, 2).join(""));
+  return frame.split("\n").map((l) => Array.from(l).slice(0, 2).join("").trimEnd());
 }
 
-/** States whose rows do not depend on text length (the confirmation wraps its question, so it has its own check). */
+/** States whose row starts do not depend on text length (the confirmation wraps its question, so it has its own check). */
 const FIXED_LAYOUT = ["80x24", "160x50 with a rejected command", "milestone chooser", "rolled back, kill switch on"];
 
 /** The checks of one payload's scene: inert everywhere (playScene), the layout of plain text, and readable. */
