@@ -140,14 +140,14 @@ export function describeEvent(e: CockpitEvent, opts: DescribeOptions = {}): stri
     case "rollout.promoted":
       return `${who} promoted ${rollout} in ${ring}, skipping the rest of its bake`;
     case "rollout.rollback_started":
-      return `${who} started rolling ${rollout} back from ${text(d.fromVersion)} to ${text(d.toVersion)} in ${scopeText(d.scope)}${auto ? " (automatic)" : ""}`;
+      return `${who} started rolling ${rollout} back from ${text(d.fromVersion)} to ${text(d.toVersion)} in ${scopeText(d.scope)}${auto ? " (automatic)" : ""}${because(d.reason)}`;
     case "rollout.rolled_back":
       // The engine writes the finish of every rollback; who asked is on rollback_started.
       return `${rollout} rolled back to ${text(d.toVersion)} in ${scopeText(d.scope)} (${auto ? "automatic" : e.actor.kind === "engine" ? "manual" : `requested by ${who}`})`;
     case "killswitch.engaged":
     case "killswitch.released": {
       const verb = e.type === "killswitch.engaged" ? "engaged" : "released";
-      return `kill switch ${text(d.flag)} ${verb}${e.rollout ? ` on ${rollout}` : ""}${by}`;
+      return `kill switch ${text(d.flag)} ${verb}${e.rollout ? ` on ${rollout}` : ""}${by}${because(d.reason)}`;
     }
     case "alert.firing":
     case "alert.resolved":

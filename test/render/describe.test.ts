@@ -88,6 +88,18 @@ describe("describeEvent: variants", () => {
     );
   });
 
+  it("gives the reason a person typed in the confirmation for a rollback or a kill switch", () => {
+    expect(line("rollout.rollback_started", { automatic: false, scope: ["canary"], reason: "p99 doubled\nin canary" }, { actor: ALICE })).toBe(
+      "alice (operator) started rolling api-v408 back from v408 to v407 in canary: p99 doubled in canary",
+    );
+    expect(line("killswitch.engaged", { reason: "flag at 100%" }, { rollout: "checkout-flag", actor: ALICE })).toBe(
+      "kill switch new-checkout engaged on checkout-flag by alice (operator): flag at 100%",
+    );
+    expect(line("killswitch.released", { reason: "  " }, { rollout: "checkout-flag", actor: ALICE })).toBe(
+      "kill switch new-checkout released on checkout-flag by alice (operator)",
+    );
+  });
+
   it("prints percent metrics with %, a missing value as no data, and a breach streak", () => {
     expect(line("slo.breached", { assertion: "error_rate <= 0.1%", value: 0.12, threshold: 0.1, consecutive: 3 })).toBe(
       "api-v408: error_rate <= 0.1% breached in canary (0.12% > 0.1%, 3 checks in a row)",
