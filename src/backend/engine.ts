@@ -114,6 +114,16 @@ function fmt(v: number | null): string {
   return String(Math.round(v * 100) / 100);
 }
 
+/**
+ * A breach's reading against its threshold, "72.38 > 50"; in percent when the
+ * assertion is ("8.81% > 1%"), so an error rate cannot be read as a count.
+ */
+function readingAgainst(a: Assertion, value: number | null, threshold: number): string {
+  const unit = a.text.includes("%") ? "%" : "";
+  const v = fmt(value);
+  return `${v}${v === "no data" ? "" : unit} ${a.op === "<" || a.op === "<=" ? ">" : "<"} ${fmt(threshold)}${unit}`;
+}
+
 export class TenantEngine {
   state: CockpitState = emptyState();
   private readonly runtimes = new Map<string, RolloutRuntime>();
@@ -406,7 +416,7 @@ export class TenantEngine {
         if (g.tracker.state === "breached" && !listed.has(text)) {
           const evidence = last.noData
             ? `no data ${g.assertion.forSeconds !== null ? `for ${formatDurationShort(g.assertion.forSeconds)}` : `in ${last.consecutive} checks in a row`}: the SLI source returned nothing for this ring`
-            : `${fmt(last.value)} ${g.assertion.op === "<" || g.assertion.op === "<=" ? ">" : "<"} ${fmt(threshold)}`;
+            : readingAgainst(g.assertion, last.value, threshold);
           out.push(
             this.draft(now, "slo.breached", { ring: ring.name, assertion: text, value: last.value, threshold, consecutive: last.consecutive }, { rollout: r.id, ring: ring.name }),
           );
