@@ -1,6 +1,7 @@
 import { STREAM_PATH } from "../src/protocol/types.js";
 import { formatAge, formatClock } from "../src/render/time.js";
 import { truncate } from "../src/render/width.js";
+import { serverNow } from "../src/store/cockpit-store.js";
 import { isStale, selectDegradedSources } from "../src/store/selectors.js";
 import { leftRight, span, type Span } from "../src/tui/spans.js";
 import { connectionWord, wordText } from "../src/tui/words.js";
@@ -68,8 +69,10 @@ export function StaleBanner({ width }: { width: number }) {
     const text = `⚠ SOURCE FAILING: ${first.source} since ${formatClock(first.since)} UTC: ${first.message}${more}. Its SLIs and alerts may be missing; gates without data hold.`;
     return <Line spans={[span(text, { tone: "warn", bold: true, inverse: true })]} width={width} pad />;
   }
-  const since = conn.staleSince;
-  const asOf = since !== undefined ? `data as of ${formatClock(since)} UTC (${formatAge(since, now)})` : "data may be out of date";
+  // The time the data stopped, on the backend's clock like the header's time: in a
+  // simulation running ×10, "as of" and "ago" must agree with the clock beside them.
+  const since = conn.staleSince !== undefined ? serverNow(conn, conn.staleSince) : undefined;
+  const asOf = since !== undefined ? `data as of ${formatClock(since)} UTC (${formatAge(since, serverNow(conn, now))})` : "data may be out of date";
   const w = connectionWord(conn, now);
   const next = conn.status === "reconnecting" || conn.status === "connecting" ? ` · ${w.text}` : "";
   const err = conn.error ? ` · ${conn.error}` : "";

@@ -2,7 +2,7 @@ import { parseAssertion, evaluateAssertion, type Assertion, type AssertionParse 
 import { formatNumber } from "../render/number.js";
 import { formatClock, formatCountdown } from "../render/time.js";
 import type { AlertState, RingState, RolloutState, Severity } from "../protocol/types.js";
-import type { CommandStatus, ConnectionView, SeriesView } from "../store/cockpit-store.js";
+import { serverNow, type CommandStatus, type ConnectionView, type SeriesView } from "../store/cockpit-store.js";
 import type { Tone } from "./spans.js";
 
 // The words and glyphs a person reads for each state. Every state has its own
@@ -36,7 +36,8 @@ export function connectionWord(c: ConnectionView, now: number): Word {
       return word("↻", s === null || s === 0 ? "reconnecting…" : `reconnecting in ${s}s`, "warn");
     }
     case "stale":
-      return word("⚠", c.staleSince !== undefined ? `STALE since ${formatClock(c.staleSince)}` : "STALE", "bad");
+      // On the backend's clock, as the header's time and every event time are.
+      return word("⚠", c.staleSince !== undefined ? `STALE since ${formatClock(serverNow(c, c.staleSince))}` : "STALE", "bad");
     case "closed":
       return word("■", "closed", "muted");
     case "failed":

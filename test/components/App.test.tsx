@@ -81,6 +81,19 @@ describe("header", () => {
     expect(r.lastFrame()).not.toContain("STALE");
   });
 
+  it("in a simulation faster than real time, stale times are on the same clock as the header's", async () => {
+    const { r, store } = await scene({ columns: 120, rows: 30 });
+    // ×10 from T0: 65 s of wall time since T0 is 650 s on the backend's clock (14:10:50); the
+    // data stopped 5 s of wall time after T0, which the backend's clock read as 14:00:50.
+    await update(store, () =>
+      store.ingest.connection({ status: "stale", staleSince: T0 + 5_000, clock: { serverTime: T0, localTime: T0, speed: 10 } }),
+    );
+    const lines = r.lines();
+    expect(lines[0]).toContain("⚠ STALE since 14:00:50");
+    expect(lines[0]).toContain("sim ×10 14:10:50 UTC");
+    expect(lines[1]).toContain("data as of 14:00:50 UTC (10m ago)");
+  });
+
   it("a read-only session says so", async () => {
     const { r } = await scene({ readonly: true });
     expect(r.lines()[0]).toContain("READ-ONLY");
