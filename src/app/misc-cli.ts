@@ -51,7 +51,12 @@ export async function runScenarios(argv: string[], io: CommandIo): Promise<numbe
 export const TOKEN_HELP = `Usage: cockpit token --name NAME --role viewer|operator|commander --tenant TENANT
 
 Mint a new random token. Prints the token (give it to the person, once) and
-the line to add to the backend's --tokens file, which stores only its sha256.`;
+its entry for the "tokens" list of the backend's --tokens file, which stores
+only its sha256:
+
+  {"tokens": [ENTRY, ENTRY, ...]}
+
+The backend reads the file at start: restart it to take a new entry.`;
 
 export async function runToken(argv: string[], io: CommandIo): Promise<number> {
   const parsed = parseCommandArgs(

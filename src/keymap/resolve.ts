@@ -1,5 +1,5 @@
 import { ROLE_ACTIONS } from "../domain/transitions.js";
-import type { Action } from "../protocol/types.js";
+import type { Action, Role } from "../protocol/types.js";
 import { KEYMAP, type KeyCommand, type KeyContext } from "./keymap.js";
 
 // Reading the key table: which rows exist for this session (role, read-only,
@@ -95,6 +95,24 @@ export function permittedCommands(ctx: KeyContext, table: readonly KeyCommand[] 
 export function resolveKey(name: string, ctx: KeyContext, table: readonly KeyCommand[] = KEYMAP): KeyCommand | undefined {
   if (name === "") return undefined;
   return table.find((c) => c.keys.includes(name) && validNow(c, ctx));
+}
+
+/**
+ * Why a key that sends a command does nothing in this session, in words for
+ * the status line ("read-only session: p (pause) sends nothing"); null when
+ * the key is not such a key, or is permitted. A silent key at 3 a.m. reads
+ * as a frozen screen or a lost command.
+ */
+export function refusal(name: string, ctx: KeyContext, table: readonly KeyCommand[] = KEYMAP): string | null {
+  if (ctx.mode !== "main" || name === "") return null;
+  const cmd = table.find((c) => c.keys.includes(name) && c.modes.includes("main") && c.action !== undefined);
+  if (!cmd || permitted(cmd, ctx)) return null;
+  const what = `${displayKey(name)} (${effectiveLabel(cmd, ctx)})`;
+  if (ctx.readonly) return `read-only session: ${what} sends nothing`;
+  if (ctx.role === undefined) return `${what}: not signed in yet, waiting for the backend's welcome`;
+  const action = effectiveAction(cmd, ctx) ?? cmd.action!;
+  const roles = (Object.keys(ROLE_ACTIONS) as Role[]).filter((r) => ROLE_ACTIONS[r].has(action));
+  return `${what} is for ${roles.join(" or ")}: you are ${ctx.role}`;
 }
 
 const KEY_GLYPHS: Record<string, string> = {

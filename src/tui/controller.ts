@@ -1,7 +1,7 @@
 import { createStore, type StoreApi } from "zustand/vanilla";
 import type { CommandRequest } from "../client/connection.js";
 import { commandById, type CommandId, type KeyContext, type Mode, type Pane, PANES } from "../keymap/keymap.js";
-import { effectiveAction, keyName, resolveKey, type KeyLike } from "../keymap/resolve.js";
+import { effectiveAction, keyName, refusal, resolveKey, type KeyLike } from "../keymap/resolve.js";
 import { MILESTONES, type AlertState, type Milestone, type RolloutState, type Target } from "../protocol/types.js";
 import type { CockpitView } from "../store/cockpit-store.js";
 import { ringsWithTraffic, rolloutName } from "../store/command-label.js";
@@ -436,6 +436,8 @@ export function createController(opts: ControllerOptions): Controller {
     if (ui.getState().flash && name !== "") set({ flash: undefined });
     const cmd = resolveKey(name, ctx);
     if (cmd) return run(cmd.id);
+    const refused = refusal(name, ctx);
+    if (refused) return flash(refused);
     const textMode = ctx.mode === "text" || ctx.mode === "reason";
     // In a text field, what is not a command of that mode is text (so "q" types a q).
     if (textMode && !key.ctrl && !key.meta) typeText(input);

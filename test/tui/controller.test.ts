@@ -134,16 +134,30 @@ describe("pause, rollback, kill switch", () => {
 });
 
 describe("roles and read-only", () => {
-  it("a viewer's p, r, x, n do nothing", () => {
+  it("a viewer's p, r, x, n send nothing, and the status line says whose keys they are", () => {
     const t = setup({ role: "viewer" });
     t.press("prxn");
     expect(t.sent).toEqual([]);
     expect(t.ctl.ui.getState().mode).toBe("main");
+    expect(t.ctl.ui.getState().flash?.text).toBe("n (note) is for operator or commander: you are viewer");
+    t.press("p");
+    expect(t.ctl.ui.getState().flash?.text).toBe("p (resume) is for operator or commander: you are viewer");
+    // a key that moves around is not refused, and clears the message
+    t.press("j");
+    expect(t.ctl.ui.getState().flash).toBeUndefined();
   });
 
-  it("read-only: nothing is sent whatever is pressed", () => {
+  it("an operator's i is refused in words: declaring an incident is the commander's", () => {
+    const t = setup({ role: "operator" });
+    t.press("i");
+    expect(t.sent).toEqual([]);
+    expect(t.ctl.ui.getState().flash?.text).toBe("i (incident) is for commander: you are operator");
+  });
+
+  it("read-only: nothing is sent whatever is pressed, and the status line says why", () => {
     const t = setup({ readonly: true });
     t.press("p");
+    expect(t.ctl.ui.getState().flash?.text).toBe("read-only session: p (resume) sends nothing");
     t.press("r");
     t.press("y");
     t.press("n");
