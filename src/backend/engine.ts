@@ -809,15 +809,18 @@ export class TenantEngine {
         return apply([
           this.draft(now, "incident.role_assigned", { role: args.role as EventDataMap["incident.role_assigned"]["role"], name: String(args.name) }, refs({ incident: cmd.target.incident })),
         ]);
-      case "set_milestone":
-        return apply([
-          this.draft(
-            now,
-            "incident.milestone",
-            { milestone: args.milestone as EventDataMap["incident.milestone"]["milestone"], at: typeof args.at === "string" ? new Date(Date.parse(args.at)).toISOString() : iso(now) },
-            refs({ incident: cmd.target.incident }),
-          ),
-        ]);
+      case "set_milestone": {
+        const milestone = args.milestone as EventDataMap["incident.milestone"]["milestone"];
+        const out: EventDraft[] = [
+          this.draft(now, "incident.milestone", { milestone, at: typeof args.at === "string" ? new Date(Date.parse(args.at)).toISOString() : iso(now) }, refs({ incident: cmd.target.incident })),
+        ];
+        // Marking an open incident resolved closes it: the commander who says so means it,
+        // and an incident left open would keep asking for a commander and a post-mortem span.
+        const inc = this.state.incidents.find((i) => i.id === cmd.target.incident);
+        if (milestone === "resolved" && inc && inc.status !== "resolved")
+          out.push(this.draft(now, "incident.resolved", { severity: inc.severity, title: inc.title }, refs({ incident: inc.id })));
+        return apply(out);
+      }
     }
   }
 

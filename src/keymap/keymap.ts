@@ -186,7 +186,7 @@ export const KEYMAP: readonly KeyCommand[] = [
     id: "milestone",
     keys: ["m"],
     label: "milestone",
-    description: "Mark a milestone of the open incident (impact started, detected, acknowledged, mitigated, resolved)",
+    description: "Mark a milestone of the open incident (impact started, detected, acknowledged, mitigated; resolved closes it)",
     dangerous: false,
     action: "set_milestone",
     modes: ["main"],

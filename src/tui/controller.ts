@@ -142,7 +142,8 @@ function splitChunk(input: string): { input: string; key: KeyLike }[] {
 }
 
 function milestoneLabel(m: string): string {
-  return m.replace(/_/g, " ");
+  // The backend resolves an open incident when this milestone is marked: say so before it is chosen.
+  return m === "resolved" ? "resolved (closes the incident)" : m.replace(/_/g, " ");
 }
 
 export function createController(opts: ControllerOptions): Controller {

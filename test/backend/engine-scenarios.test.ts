@@ -76,6 +76,34 @@ describe("scenarios run by the engine on a fixed clock", () => {
     expect(events.some((e) => e.type === "slo.breached" || e.type === "alert.firing")).toBe(false);
   });
 
+  it("marking an incident's 'resolved' milestone resolves it, once", async () => {
+    const carol = { name: "carol", role: "commander" } as const;
+    const { events } = await runScenarioOffline("canary-latency", {
+      seconds: 300,
+      script: [
+        { at: 190, actor: carol, action: "declare_incident", target: { rollout: "api-v408" }, args: { severity: "SEV2", title: "p99 doubled" } },
+        { at: 200, actor: carol, action: "set_milestone", target: { incident: "inc-1" }, args: { milestone: "mitigated" } },
+        { at: 250, actor: carol, action: "set_milestone", target: { incident: "inc-1" }, args: { milestone: "resolved" } },
+        // said again later (a correction of the time): the milestone moves, the incident is not resolved twice
+        { at: 260, actor: carol, action: "set_milestone", target: { incident: "inc-1" }, args: { milestone: "resolved", at: "2026-11-21T14:04:05.000Z" } },
+      ],
+    });
+    const ofIncident = nonSample(events).filter((e) => e.incident === "inc-1").map((e) => `${e.type}${e.type === "incident.milestone" ? `:${(e.data as { milestone: string }).milestone}` : ""}`);
+    expect(ofIncident).toEqual([
+      "incident.declared",
+      "incident.role_assigned",
+      "incident.milestone:mitigated",
+      "incident.milestone:resolved",
+      "incident.resolved",
+      "incident.milestone:resolved",
+    ]);
+    const resolved = events.find((e) => e.type === "incident.resolved")!;
+    expect(resolved.actor).toEqual({ kind: "human", ...carol });
+    // both events of the one command carry its id
+    const milestone = events.find((e) => e.type === "incident.milestone" && (e.data as { milestone: string }).milestone === "resolved")!;
+    expect(resolved.command).toBe(milestone.command);
+  });
+
   it("the same seed gives the same log twice, byte for byte", async () => {
     const a = await runScenarioOffline("canary-latency", { seconds: 200 });
     const b = await runScenarioOffline("canary-latency", { seconds: 200 });

@@ -217,6 +217,8 @@ describe("alerts, notes, incidents, milestones", () => {
     t.press("m");
     const ch = t.ctl.ui.getState().choose!;
     expect(ch.items[ch.index]!.value).toBe("detected");
+    // the one milestone that does more than record a time says so in the list
+    expect(ch.items.map((i) => i.label)).toEqual(["impact started", "detected", "acknowledged", "mitigated", "resolved (closes the incident)"]);
     t.press("j");
     t.press("", ENTER);
     expect(t.sent[1]).toEqual({ action: "set_milestone", target: { incident: "inc-1" }, args: { milestone: "acknowledged" } });
