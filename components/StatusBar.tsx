@@ -1,5 +1,6 @@
 import { Box } from "ink";
 import { formatDuration } from "../src/render/time.js";
+import { displayWidth, truncateStart } from "../src/render/width.js";
 import { footerItems, packFooter, itemText } from "../src/keymap/footer.js";
 import type { CommandView } from "../src/store/cockpit-store.js";
 import { span, type Span } from "../src/tui/spans.js";
@@ -35,6 +36,7 @@ export function StatusLine({ width }: { width: number }) {
   let spans: Span[];
   if (flash) {
     spans = [span(flash.tone === "error" ? "✗ " : "› ", { tone: flash.tone === "error" ? "bad" : "info", bold: true }), span(flash.text)];
+    if (flash.path !== undefined) spans.push(span(" "), span(truncateStart(flash.path, Math.max(1, width - 3 - displayWidth(flash.text))), { bold: true }));
   } else if (commands.length > 0) {
     const latest = commands[commands.length - 1]!;
     const othersPending = commands.filter((c) => c.status === "pending" && c !== latest).length;

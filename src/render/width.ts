@@ -151,6 +151,29 @@ function cutToWidth(s: string, w: number): string {
   return out + ELLIPSIS;
 }
 
+/**
+ * Cut from the start to at most `width` columns, beginning with "…" when
+ * something was cut: for a file path, whose end (the file's name) is the part
+ * a person needs.
+ */
+export function truncateStart(s: string, width: number): string {
+  const w = Math.floor(width);
+  if (!(w > 0)) return "";
+  const line = oneLine(s);
+  if (displayWidth(line) <= w) return line;
+  if (w === 1) return ELLIPSIS;
+  const pieces = Array.from(graphemes.segment(line), (g) => g.segment);
+  let used = 0;
+  let from = pieces.length;
+  while (from > 0) {
+    const cw = stringWidth(pieces[from - 1]!);
+    if (used + cw > w - 1) break;
+    used += cw;
+    from--;
+  }
+  return ELLIPSIS + pieces.slice(from).join("");
+}
+
 /** Exactly `width` columns: truncated if longer, spaces added on the right if shorter. */
 export function padEnd(s: string, width: number): string {
   const cut = truncate(s, width);

@@ -47,6 +47,8 @@ export interface ChooseState {
 export interface Flash {
   text: string;
   tone: "info" | "error";
+  /** a file path after the text; on a short line it is cut from its start, so its name stays */
+  path?: string;
 }
 
 export interface UiState {
@@ -356,7 +358,7 @@ export function createController(opts: ControllerOptions): Controller {
         if (!exp) return;
         flash("writing the post-mortem draft…");
         exp().then(
-          (where) => flash(`post-mortem draft written: ${where.replace(UNTYPEABLE, "")}`),
+          (where) => set({ flash: { text: "post-mortem draft written:", tone: "info", path: where.replace(UNTYPEABLE, "") } }),
           (e: unknown) => flash(`post-mortem draft failed: ${e instanceof Error ? e.message : String(e)}`, "error"),
         );
         return;

@@ -377,6 +377,16 @@ describe("footer and keys", () => {
     await settle();
     expect(r.lastFrame()).toContain("post-mortem draft written: /tmp/draft.md");
   });
+
+  it("at 80 columns a long draft path loses its start, never the file's name", async () => {
+    const path = "/tmp/cockpit-demo-TIsKVk/postmortem-rollout-20261206T045211Z.md";
+    const { r } = await scene({ onExportDraft: async () => path });
+    await r.press("e");
+    await settle();
+    const line = r.lines().find((l) => l.includes("post-mortem draft written:"))!;
+    expect(line.trimEnd()).toBe("› post-mortem draft written: …demo-TIsKVk/postmortem-rollout-20261206T045211Z.md");
+    expect(line.trimEnd().length).toBeLessThanOrEqual(80);
+  });
 });
 
 describe("confirmation and command outcomes", () => {

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import stringWidth from "string-width";
 import { describe, expect, it } from "vitest";
-import { asciiStandIn, displayWidth, oneLine, padEnd, padStart, truncate } from "../../src/render/width.js";
+import { asciiStandIn, displayWidth, oneLine, padEnd, padStart, truncate, truncateStart } from "../../src/render/width.js";
 
 describe("displayWidth", () => {
   it("counts terminal columns, not UTF-16 units", () => {
@@ -112,6 +112,23 @@ describe("truncate", () => {
 
   it("treats a fractional width as the whole columns it holds", () => {
     expect(truncate("canary", 4.9)).toBe("can…");
+  });
+});
+
+describe("truncateStart", () => {
+  it("keeps the end of a path and marks the cut at its start", () => {
+    expect(truncateStart("/tmp/demo/postmortem-x.md", 16)).toBe("…postmortem-x.md");
+    expect(truncateStart("/tmp/a.md", 16)).toBe("/tmp/a.md");
+    expect(truncateStart("/tmp/a.md", 1)).toBe("…");
+    expect(truncateStart("/tmp/a.md", 0)).toBe("");
+  });
+  it("never splits a wide character or a grapheme, and stays within the width", () => {
+    const s = "/data/事件/👩‍👩‍👧/draft.md";
+    for (let w = 1; w <= 24; w++) {
+      const cut = truncateStart(s, w);
+      expect(displayWidth(cut)).toBeLessThanOrEqual(w);
+      expect(s.endsWith(cut.replace(/^…/, ""))).toBe(true);
+    }
   });
 });
 

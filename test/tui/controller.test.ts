@@ -229,7 +229,7 @@ describe("alerts, notes, incidents, milestones", () => {
     const t = setup({ exportDraft: async () => "/tmp/pm.md" });
     t.press("e");
     await new Promise((r) => setTimeout(r, 0));
-    expect(t.ctl.ui.getState().flash?.text).toBe("post-mortem draft written: /tmp/pm.md");
+    expect(t.ctl.ui.getState().flash).toEqual({ text: "post-mortem draft written:", tone: "info", path: "/tmp/pm.md" });
   });
 
   it("a failing export is reported, not thrown", async () => {
