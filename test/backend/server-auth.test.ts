@@ -4,7 +4,8 @@ import { join as joinPath } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "../../src/backend/server.js";
 import { MAX_TOKEN_CHARS, createTokenTable, hashToken, loadTokens, mintToken, parseTokenFile, type TokenTable } from "../../src/backend/tokens.js";
-import { MemoryBackend, connect, join, type TestClient } from "./server-helpers.js";
+import { MemoryBackend } from "../support/memory-backend.js";
+import { connect, join, type TestClient } from "./server-helpers.js";
 
 // Tokens: the file format, lookups, and authentication on the socket (4401).
 

@@ -1,7 +1,8 @@
 import { Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { startServer, type RunningServer, type ServerOptions } from "../../src/backend/server.js";
-import { MemoryBackend, connect, join, tick, type TestClient } from "./server-helpers.js";
+import { MemoryBackend } from "../support/memory-backend.js";
+import { connect, join, tick, type TestClient } from "./server-helpers.js";
 
 // Flow control and connection lifetime: the bounded send queue (4409), liveness
 // and shutdown (1001).

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { startServer, type RunningServer, type ServerOptions } from "../../src/backend/server.js";
 import { MAX_FRAME_BYTES, type AckMsg, type RejectMsg } from "../../src/protocol/types.js";
-import { MemoryBackend, connect, join, type TestClient } from "./server-helpers.js";
+import { MemoryBackend } from "../support/memory-backend.js";
+import { connect, join, type TestClient } from "./server-helpers.js";
 
 // Frames after the upgrade: the hello rules (4400, 4408), bad frames, commands,
 // ping/pong, frame size and the command rate limit.

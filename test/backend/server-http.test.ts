@@ -2,7 +2,8 @@ import { WebSocket } from "ws";
 import { afterEach, describe, expect, it } from "vitest";
 import { isLoopbackHost, startServer, type RunningServer, type ServerOptions } from "../../src/backend/server.js";
 import { createTokenTable, hashToken, mintToken } from "../../src/backend/tokens.js";
-import { MemoryBackend, join, type TestClient } from "./server-helpers.js";
+import { MemoryBackend } from "../support/memory-backend.js";
+import { join, type TestClient } from "./server-helpers.js";
 
 // Starting the server, its plain HTTP side, and which upgrades it refuses.
 

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { startServer, type RunningServer, type ServerOptions } from "../../src/backend/server.js";
 import { foldEvents } from "../../src/domain/fold.js";
 import type { CockpitEvent, SnapshotMsg } from "../../src/protocol/types.js";
-import { MemoryBackend, join, tick, types, type TestClient } from "./server-helpers.js";
+import { MemoryBackend } from "../support/memory-backend.js";
+import { join, tick, types, type TestClient } from "./server-helpers.js";
 
 // Handshake, snapshot, resume and tenant isolation over real sockets.
 

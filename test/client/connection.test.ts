@@ -5,10 +5,10 @@ import { connect, type ConnectOptions, type Connection } from "../../src/client/
 import { startServer, type RunningServer } from "../../src/backend/server.js";
 import { createTokenTable, hashToken } from "../../src/backend/tokens.js";
 import { createCockpitStore, type CockpitStore } from "../../src/store/cockpit-store.js";
-import { MemoryBackend } from "./helpers/memory-backend.js";
+import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.js";
+import { MemoryBackend } from "../support/memory-backend.js";
 import { RecordingSink, sleep, waitFor } from "./helpers/recording-sink.js";
 import { chain, eventFrame, snapshot, startScriptedServer, welcome } from "./helpers/scripted-server.js";
-import { startTcpProxy, type TcpProxy } from "./helpers/tcp-proxy.js";
 
 // Real sockets throughout: the reference server (startServer) over an
 // in-memory backend, a TCP relay to cut or silence the wire, and a scripted
@@ -34,8 +34,8 @@ async function serve(backend: MemoryBackend, extra: Partial<Parameters<typeof st
   return Object.assign(server, { logs });
 }
 
-async function proxyTo(port: number): Promise<TcpProxy> {
-  const proxy = await startTcpProxy(port);
+async function proxyTo(port: number): Promise<FaultProxy> {
+  const proxy = await startFaultProxy(port);
   cleanups.push(() => proxy.close());
   return proxy;
 }
@@ -62,8 +62,8 @@ async function freePort(): Promise<number> {
 
 describe("handshake", () => {
   it("says hello with the token in the Authorization header, gets welcome and snapshot, then live events", async () => {
-    const backend = new MemoryBackend("payments");
-    backend.notes(3);
+    const backend = new MemoryBackend(["payments"]);
+    backend.notes("payments", 3);
     const token = "tok-alice-0123456789";
     const tokens = createTokenTable([{ sha256: hashToken(token), name: "alice", role: "operator", tenant: "payments" }]);
     const server = await serve(backend, { tokens });
@@ -76,7 +76,7 @@ describe("handshake", () => {
     expect(sink.snapshots[0]!.seq).toBe(3);
     expect(server.logs.some((l) => /snapshot at 3/.test(l))).toBe(true);
 
-    backend.notes(2);
+    backend.notes("payments", 2);
     await waitFor(() => sink.events.length === 2, "two live events");
     expect(sink.eventSeqs()).toEqual([4, 5]);
     store.flush();
@@ -95,7 +95,7 @@ describe("handshake", () => {
   });
 
   it("puts the token in hello instead of the header with tokenInHello", async () => {
-    const backend = new MemoryBackend("payments");
+    const backend = new MemoryBackend(["payments"]);
     const token = "tok-bob-0123456789";
     const tokens = createTokenTable([{ sha256: hashToken(token), name: "bob", role: "viewer", tenant: "payments" }]);
     const server = await serve(backend, { tokens });
@@ -112,14 +112,14 @@ describe("handshake", () => {
   });
 
   it("adds /v1/stream to a bare ws://host:port", async () => {
-    const server = await serve(new MemoryBackend());
+    const server = await serve(new MemoryBackend(["demo"]));
     const sink = new RecordingSink();
     open({ url: `ws://127.0.0.1:${server.port}`, store: sink });
     await waitFor(() => sink.view.status === "live", "live");
   });
 
   it("shows the round-trip time from its pings", async () => {
-    const server = await serve(new MemoryBackend());
+    const server = await serve(new MemoryBackend(["demo"]));
     const sink = new RecordingSink();
     open({ url: server.url, store: sink, pingIntervalMs: 20 });
     await waitFor(() => sink.patches.some((p) => typeof p.rttMs === "number"), "an rtt reading");
@@ -130,20 +130,20 @@ describe("handshake", () => {
 
 describe("resume", () => {
   it("resumes after the wire is cut with no gap and no repeat", async () => {
-    const backend = new MemoryBackend();
-    backend.notes(3);
+    const backend = new MemoryBackend(["demo"]);
+    backend.notes("demo", 3);
     const server = await serve(backend);
     const proxy = await proxyTo(server.port);
     const sink = new RecordingSink();
     open({ url: proxy.url(), store: sink, ...FAST });
     await waitFor(() => sink.view.status === "live" && sink.snapshots.length === 1, "live");
-    backend.notes(2);
+    backend.notes("demo", 2);
     await waitFor(() => sink.events.length === 2, "events 4 and 5");
 
     proxy.cut();
-    backend.notes(3); // 6..8 happen while the client is away
+    backend.notes("demo", 3); // 6..8 happen while the client is away
     await waitFor(() => sink.welcomes.length === 2 && sink.events.at(-1)?.seq === 8, "resumed through seq 8");
-    backend.notes(1);
+    backend.notes("demo", 1);
     await waitFor(() => sink.events.at(-1)?.seq === 9, "seq 9 live after the resume");
 
     expect(sink.eventSeqs()).toEqual([4, 5, 6, 7, 8, 9]);
@@ -153,26 +153,26 @@ describe("resume", () => {
   });
 
   it("takes a fresh snapshot when the server no longer holds the missed events, then continues from it", async () => {
-    const backend = new MemoryBackend();
-    backend.notes(2);
+    const backend = new MemoryBackend(["demo"]);
+    backend.notes("demo", 2);
     const server = await serve(backend);
     const proxy = await proxyTo(server.port);
     const sink = new RecordingSink();
     open({ url: proxy.url(), store: sink, ...FAST });
     await waitFor(() => sink.view.status === "live", "live");
     proxy.cut();
-    backend.notes(5);
+    backend.notes("demo", 5);
     backend.firstHeld = 6; // events 3..5 were compacted away
     await waitFor(() => sink.snapshots.length === 2, "second snapshot");
     expect(sink.snapshots.map((s) => s.seq)).toEqual([2, 7]);
-    backend.notes(1);
+    backend.notes("demo", 1);
     await waitFor(() => sink.events.length === 1, "event after the snapshot");
     expect(sink.eventSeqs()).toEqual([8]);
   });
 
   it("reports caught-up once the backlog queued with the welcome has been delivered", async () => {
-    const backend = new MemoryBackend();
-    backend.notes(6);
+    const backend = new MemoryBackend(["demo"]);
+    backend.notes("demo", 6);
     const server = await serve(backend);
     const sink = new RecordingSink();
     const seenAtCatchUp: number[][] = [];
@@ -242,7 +242,7 @@ describe("liveness", () => {
   });
 
   it("stays live while the server pings, though no data flows", async () => {
-    const server = await serve(new MemoryBackend(), { pingIntervalMs: 30 });
+    const server = await serve(new MemoryBackend(["demo"]), { pingIntervalMs: 30 });
     const sink = new RecordingSink();
     open({ url: server.url, store: sink, livenessMs: 400, pingIntervalMs: 10_000 });
     await waitFor(() => sink.view.status === "live", "live");
@@ -253,8 +253,8 @@ describe("liveness", () => {
 
 describe("commands", () => {
   it("re-sends a command cut before its answer with the same id; the backend applies it once", async () => {
-    const backend = new MemoryBackend();
-    backend.notes(3);
+    const backend = new MemoryBackend(["demo"]);
+    backend.notes("demo", 3);
     const server = await serve(backend);
     const proxy = await proxyTo(server.port);
     const store = realStore(proxy.url());
@@ -271,7 +271,7 @@ describe("commands", () => {
     await waitFor(() => sink.acks.length === 1, "the ack after the reconnect");
 
     expect(id).toMatch(/^c-[0-9a-f]+-\d+$/);
-    expect(backend.submitted).toEqual([id, id]);
+    expect(backend.submitted.map((s) => s.cmd.id)).toEqual([id, id]);
     expect(backend.applied).toEqual([id]);
     expect(sink.acks[0]).toEqual({ type: "ack", id, seq: 4, duplicate: true });
     expect(sink.sent.map((c) => c.id)).toEqual([id]);
@@ -283,7 +283,8 @@ describe("commands", () => {
   });
 
   it("queues a command while reconnecting and sends it once, same id, when live again", async () => {
-    const backend = new MemoryBackend();
+    const backend = new MemoryBackend(["demo"]);
+    backend.rollout("demo", "api"); // the pause needs a rollout to act on
     const server = await serve(backend);
     const proxy = await proxyTo(server.port);
     const sink = new RecordingSink();
@@ -294,14 +295,14 @@ describe("commands", () => {
 
     const id = conn.send({ action: "pause", target: { rollout: "api" }, reason: "latency" });
     expect(sink.sent).toEqual([{ type: "command", id, action: "pause", target: { rollout: "api" }, reason: "latency" }]);
-    expect(backend.submitted).toEqual([]);
+    expect(backend.submitted.map((s) => s.cmd.id)).toEqual([]);
     await waitFor(() => sink.acks.length === 1, "the ack");
-    expect(backend.submitted).toEqual([id]);
+    expect(backend.submitted.map((s) => s.cmd.id)).toEqual([id]);
     expect(sink.acks[0]).toMatchObject({ id, duplicate: false });
   });
 
   it("gives every command its own id", async () => {
-    const backend = new MemoryBackend();
+    const backend = new MemoryBackend(["demo"]);
     const server = await serve(backend);
     const sink = new RecordingSink();
     const conn = open({ url: server.url, store: sink });
@@ -364,7 +365,7 @@ describe("commands", () => {
 
 describe("close codes and failures", () => {
   it("stops on 4401 with the token sentence and does not retry", async () => {
-    const backend = new MemoryBackend("payments");
+    const backend = new MemoryBackend(["payments"]);
     const tokens = createTokenTable([{ sha256: hashToken("the-right-token"), name: "alice", role: "operator", tenant: "payments" }]);
     const server = await serve(backend, { tokens });
     const proxy = await proxyTo(server.port);
@@ -386,7 +387,7 @@ describe("close codes and failures", () => {
 
   it("says a token is needed when the server wants one and none was given", async () => {
     const tokens = createTokenTable([{ sha256: hashToken("the-right-token"), name: "alice", role: "operator", tenant: "demo" }]);
-    const server = await serve(new MemoryBackend(), { tokens });
+    const server = await serve(new MemoryBackend(["demo"]), { tokens });
     const sink = new RecordingSink();
     open({ url: server.url, store: sink });
     await waitFor(() => sink.view.status === "failed", "failed");
@@ -416,7 +417,7 @@ describe("close codes and failures", () => {
   });
 
   it("reconnects when the server goes away (1001), and says it cannot reach a server that is gone", async () => {
-    const backend = new MemoryBackend();
+    const backend = new MemoryBackend(["demo"]);
     const server = await serve(backend);
     const sink = new RecordingSink();
     open({ url: server.url, store: sink, ...FAST });
@@ -456,7 +457,7 @@ describe("close codes and failures", () => {
   });
 
   it("close() ends it: status closed and no reconnect", async () => {
-    const server = await serve(new MemoryBackend());
+    const server = await serve(new MemoryBackend(["demo"]));
     const proxy = await proxyTo(server.port);
     const sink = new RecordingSink();
     const conn = open({ url: proxy.url(), store: sink, ...FAST });
@@ -554,7 +555,7 @@ describe("wss", () => {
   const key = readFileSync(new URL("./fixtures/localhost.key.pem", import.meta.url), "utf8");
 
   it("connects over TLS when given the server's CA", async () => {
-    const server = await serve(new MemoryBackend(), { tls: { cert, key } });
+    const server = await serve(new MemoryBackend(["demo"]), { tls: { cert, key } });
     expect(server.url.startsWith("wss://")).toBe(true);
     const sink = new RecordingSink();
     open({ url: server.url, store: sink, ca: cert });
@@ -562,7 +563,7 @@ describe("wss", () => {
   });
 
   it("stops with a --ca hint when the certificate is not trusted", async () => {
-    const server = await serve(new MemoryBackend(), { tls: { cert, key } });
+    const server = await serve(new MemoryBackend(["demo"]), { tls: { cert, key } });
     const sink = new RecordingSink();
     open({ url: server.url, store: sink, ...FAST });
     await waitFor(() => sink.view.status === "failed", "failed");

@@ -5,9 +5,9 @@ import { EVENTS_USAGE, parseEventsArgs, plainEventLine, runEvents, type EventsIo
 import { startServer } from "../../src/backend/server.js";
 import { createTokenTable, hashToken } from "../../src/backend/tokens.js";
 import type { CockpitEvent } from "../../src/protocol/types.js";
-import { MemoryBackend } from "./helpers/memory-backend.js";
+import { startFaultProxy } from "../support/fault-proxy.js";
+import { MemoryBackend } from "../support/memory-backend.js";
 import { waitFor } from "./helpers/recording-sink.js";
-import { startTcpProxy } from "./helpers/tcp-proxy.js";
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -96,9 +96,9 @@ describe("runEvents: usage", () => {
 
 describe("runEvents: against a server", () => {
   it("--json --no-follow prints exactly the events, one JSON object per line, then exits 0", async () => {
-    const backend = new MemoryBackend();
-    backend.notes(4);
-    backend.note("sneaky \u001b]52;c;aGk=\u0007 note");
+    const backend = new MemoryBackend(["demo"]);
+    backend.notes("demo", 4);
+    backend.note("demo", "sneaky \u001b]52;c;aGk=\u0007 note");
     const server = await serve(backend);
     const out = io();
     expect(await runEvents([server.url, "--json", "--no-follow"], out)).toBe(0);
@@ -111,9 +111,9 @@ describe("runEvents: against a server", () => {
   });
 
   it("--no-follow ends after the backlog when the log's head belongs to another tenant", async () => {
-    const backend = new MemoryBackend("payments");
-    backend.notes(2);
-    backend.note("someone else's note", { tenant: "search" });
+    const backend = new MemoryBackend(["payments"]);
+    backend.notes("payments", 2);
+    backend.note("search", "someone else's note");
     const tokens = createTokenTable([
       { sha256: hashToken("payments-token"), name: "ci", role: "viewer", tenant: "payments" },
       { sha256: hashToken("search-token"), name: "ci", role: "viewer", tenant: "search" },
@@ -125,8 +125,8 @@ describe("runEvents: against a server", () => {
   });
 
   it("--from SEQ starts after SEQ", async () => {
-    const backend = new MemoryBackend();
-    backend.notes(5);
+    const backend = new MemoryBackend(["demo"]);
+    backend.notes("demo", 5);
     const server = await serve(backend);
     const out = io();
     expect(await runEvents([server.url, "--json", "--no-follow", "--from", "3"], out)).toBe(0);
@@ -134,15 +134,15 @@ describe("runEvents: against a server", () => {
   });
 
   it("--no-follow on an empty log prints nothing and exits 0", async () => {
-    const server = await serve(new MemoryBackend());
+    const server = await serve(new MemoryBackend(["demo"]));
     const out = io();
     expect(await runEvents([server.url, "--no-follow"], out)).toBe(0);
     expect(out.stdout.text).toBe("");
   });
 
   it("prints the plain form: time, seq, type and a sentence", async () => {
-    const backend = new MemoryBackend();
-    backend.note("canary looks fine");
+    const backend = new MemoryBackend(["demo"]);
+    backend.note("demo", "canary looks fine");
     const server = await serve(backend);
     const out = io();
     expect(await runEvents([server.url, "--no-follow"], out)).toBe(0);
@@ -153,8 +153,8 @@ describe("runEvents: against a server", () => {
   });
 
   it("says when the server no longer holds the asked-for events", async () => {
-    const backend = new MemoryBackend();
-    backend.notes(5);
+    const backend = new MemoryBackend(["demo"]);
+    backend.notes("demo", 5);
     backend.firstHeld = 4;
     const server = await serve(backend);
     const out = io();
@@ -164,8 +164,8 @@ describe("runEvents: against a server", () => {
   });
 
   it("exits 3 when the token is refused, and uses COCKPIT_TOKEN when no --token is given", async () => {
-    const backend = new MemoryBackend("payments");
-    backend.notes(2);
+    const backend = new MemoryBackend(["payments"]);
+    backend.notes("payments", 2);
     const tokens = createTokenTable([{ sha256: hashToken("good-token-123"), name: "ci", role: "viewer", tenant: "payments" }]);
     const server = await serve(backend, { tokens });
 
@@ -190,10 +190,10 @@ describe("runEvents: against a server", () => {
   });
 
   it("follows the stream across a cut without repeating or skipping, and ends 0 on abort", async () => {
-    const backend = new MemoryBackend();
-    backend.notes(2);
+    const backend = new MemoryBackend(["demo"]);
+    backend.notes("demo", 2);
     const server = await serve(backend);
-    const proxy = await startTcpProxy(server.port);
+    const proxy = await startFaultProxy(server.port);
     cleanups.push(() => proxy.close());
     const abort = new AbortController();
     const out = io({ signal: abort.signal });
@@ -201,10 +201,10 @@ describe("runEvents: against a server", () => {
     const seqs = () => out.stdout.lines().map((l) => (JSON.parse(l) as CockpitEvent).seq);
 
     await waitFor(() => seqs().length === 2, "the backlog");
-    backend.notes(2);
+    backend.notes("demo", 2);
     await waitFor(() => seqs().length === 4, "live events");
     proxy.cut();
-    backend.notes(3);
+    backend.notes("demo", 3);
     await waitFor(() => seqs().length === 7, "events after the reconnect");
     expect(proxy.accepted).toBe(2);
     abort.abort();
@@ -214,8 +214,8 @@ describe("runEvents: against a server", () => {
   });
 
   it("ends quietly with 0 when the reader of stdout goes away (EPIPE)", async () => {
-    const backend = new MemoryBackend();
-    backend.notes(3);
+    const backend = new MemoryBackend(["demo"]);
+    backend.notes("demo", 3);
     const server = await serve(backend);
     const stdout = new Writable({
       write(_chunk, _enc, cb) {

@@ -5,7 +5,7 @@ import type { ConnStatus } from "../../src/store/cockpit-store.js";
 import { createCockpitStore, type CockpitStore } from "../../src/store/cockpit-store.js";
 import { RecordingSink, sleep, waitFor } from "../client/helpers/recording-sink.js";
 import { TestClient } from "../support/processes.js";
-import { startFaultProxy, type FaultProxy } from "./helpers/fault-proxy.js";
+import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.js";
 import { batchCount, eventsByCommand, gapsAndRepeats, readLogEvents } from "./helpers/log-check.js";
 import { writeSteadyScenario } from "./helpers/scenario-file.js";
 import { killAllServe, removeTempDirs, spawnServe, tempDir, type ServeChild } from "./helpers/serve-child.js";

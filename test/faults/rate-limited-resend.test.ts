@@ -2,9 +2,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { startServer } from "../../src/backend/server.js";
 import { connect, type ConnectOptions } from "../../src/client/connection.js";
 import { createCockpitStore } from "../../src/store/cockpit-store.js";
-import { MemoryBackend } from "../client/helpers/memory-backend.js";
+import { MemoryBackend } from "../support/memory-backend.js";
 import { RecordingSink, sleep, waitFor } from "../client/helpers/recording-sink.js";
-import { startFaultProxy } from "./helpers/fault-proxy.js";
+import { startFaultProxy } from "../support/fault-proxy.js";
 
 // Found by the network-fault tests: after a reconnect the cockpit sends every
 // unanswered command again at once; past the backend's per-connection burst,
@@ -19,7 +19,8 @@ afterEach(async () => {
 });
 
 async function setup(extra: Partial<ConnectOptions> = {}) {
-  const backend = new MemoryBackend();
+  // No knowsCommand: the server holds resends to the rate limit, the case under test.
+  const backend = new MemoryBackend(["demo"], { knowsCommand: false });
   const server = await startServer({ backend, serverName: "rate-test", pingIntervalMs: 50, commandRate: { perSecond: 5, burst: 3 } });
   cleanups.push(() => server.close());
   const proxy = await startFaultProxy(server.port);
@@ -55,7 +56,7 @@ describe("rate-limited resends", () => {
     }
     // Each reached the backend twice: its first send, and the one resend the
     // rate limit let through (the refused resends never reach it).
-    for (const id of ids) expect(backend.submitted.filter((s) => s === id)).toHaveLength(2);
+    for (const id of ids) expect(backend.submitted.filter((s) => s.cmd.id === id)).toHaveLength(2);
     store.flush();
     expect(store.store.getState().commands.filter((c) => ids.includes(c.id)).map((c) => c.status)).toEqual(ids.map(() => "acked"));
   }, 30_000);
@@ -68,7 +69,7 @@ describe("rate-limited resends", () => {
     expect(refused).toEqual(ids.slice(3));
     expect(sink.rejects.every((r) => r.code === "rate_limited")).toBe(true);
     await sleep(1_500); // longer than the resend wait: nothing goes again
-    expect(backend.submitted.filter((id) => refused.includes(id))).toHaveLength(0);
+    expect(backend.submitted.filter((s) => refused.includes(s.cmd.id))).toHaveLength(0);
     expect(backend.applied).toEqual(ids.slice(0, 3));
     store.flush();
     expect(store.store.getState().commands.filter((c) => refused.includes(c.id)).map((c) => c.status)).toEqual(["rejected", "rejected"]);
