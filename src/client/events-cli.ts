@@ -100,7 +100,8 @@ export function parseEventsArgs(argv: string[], env: Record<string, string | und
 
 function sampleText(e: CockpitEvent): string {
   const d = e.data as Record<string, unknown>;
-  const baseline = typeof d.baseline === "number" ? ` (baseline ${d.baseline})` : "";
+  const unit = typeof d.unit === "string" && d.unit !== "" ? ` ${d.unit}` : "";
+  const baseline = typeof d.baseline === "number" ? ` (baseline ${d.baseline}${unit})` : "";
   return `${String(d.ring ?? "?")} ${String(d.metric ?? "?")} = ${d.value === null ? "no data" : String(d.value ?? "?")} ${String(d.unit ?? "")}`.trimEnd() + baseline;
 }
 

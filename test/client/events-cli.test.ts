@@ -243,6 +243,6 @@ describe("plainEventLine", () => {
       prev: "0".repeat(64),
       hash: "1".repeat(64),
     } as CockpitEvent;
-    expect(plainEventLine(e)).toBe("2026-11-21T14:05:40.123Z  #9  sli.sample  canary error_rate = 0.4 % (baseline 0.1)");
+    expect(plainEventLine(e)).toBe("2026-11-21T14:05:40.123Z  #9  sli.sample  canary error_rate = 0.4 % (baseline 0.1 %)");
   });
 });
