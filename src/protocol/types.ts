@@ -93,10 +93,11 @@ export interface EventDataMap {
   "rollout.paused": { reason: string; automatic: boolean };
   "rollout.resumed": { reason: string; automatic: boolean };
   "rollout.promoted": { ring: string };
-  "rollout.rollback_started": { fromVersion: string; toVersion: string; scope: string[]; automatic: boolean };
+  /** reason: what the person typed in the confirmation, or the engine's breach (docs/protocol.md "Additions") */
+  "rollout.rollback_started": { fromVersion: string; toVersion: string; scope: string[]; automatic: boolean; reason?: string };
   "rollout.rolled_back": { fromVersion: string; toVersion: string; scope: string[]; automatic: boolean };
-  "killswitch.engaged": { flag: string };
-  "killswitch.released": { flag: string };
+  "killswitch.engaged": { flag: string; reason?: string };
+  "killswitch.released": { flag: string; reason?: string };
   "alert.firing": { severity: Severity; title: string; source: string; labels?: Record<string, string> };
   "alert.resolved": { severity: Severity; title: string; source: string; labels?: Record<string, string> };
   "alert.acknowledged": { severity: Severity; title: string; source: string; labels?: Record<string, string> };

@@ -41,6 +41,7 @@ function view(rollouts: RolloutState[], alerts: AlertState[] = []): CockpitView 
     series: new Map(),
     commands: [],
     now: 0,
+    serverNow: 0,
     revision: 0,
   };
 }
