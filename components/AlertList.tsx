@@ -2,7 +2,7 @@ import { Box } from "ink";
 import { formatAge } from "../src/render/time.js";
 import { displayWidth, padEnd } from "../src/render/width.js";
 import type { AlertState } from "../src/protocol/types.js";
-import { countFiring, selectAlertsSorted } from "../src/store/selectors.js";
+import { countFiring, HEARD_NOTHING_TEXT, selectAlertsSorted, selectHeardNothing } from "../src/store/selectors.js";
 import { span, type Span } from "../src/tui/spans.js";
 import { severityWord, wordText } from "../src/tui/words.js";
 import { useCockpit, useUi } from "./context.js";
@@ -45,16 +45,17 @@ export function AlertList({ width, lines, focused, stale }: { width: number; lin
   const shown = alerts.slice(start, start + lines);
   const n = countFiring(alerts);
   const firing = n.critical + n.warning + n.info;
-  const info: Span[] = [span(`(${firing} firing`, { tone: "muted" })];
+  const heardNothing = useCockpit(selectHeardNothing);
+  const info: Span[] = [span(heardNothing ? "(no data)" : `(${firing} firing`, { tone: "muted" })];
   if (n.critical > 0) info.push(span(", "), span(`✖ ${n.critical} critical`, { tone: "bad", bold: true }));
-  info.push(span(")", { tone: "muted" }));
+  if (!heardNothing) info.push(span(")", { tone: "muted" }));
   const hidden = alerts.length - shown.length;
   if (hidden > 0) info.push(span(` ${hidden} more ↕`, { tone: "muted" }));
   return (
     <Pane title="ALERTS" info={info} width={width} lines={lines} focused={focused} stale={stale}>
       <Box flexDirection="column">
         {alerts.length === 0 ? (
-          <Line spans={[span("  ✓ no alerts", { tone: "ok" })]} width={width} dim={stale} />
+          <Line spans={[heardNothing ? span(HEARD_NOTHING_TEXT, { tone: "muted" }) : span("  ✓ no alerts", { tone: "ok" })]} width={width} dim={stale} />
         ) : (
           <Lines
             rows={shown.map((a) => {

@@ -76,6 +76,6 @@ export function StaleBanner({ width }: { width: number }) {
   const w = connectionWord(conn, now);
   const next = conn.status === "reconnecting" || conn.status === "connecting" ? ` · ${w.text}` : "";
   const err = conn.error ? ` · ${conn.error}` : "";
-  const text = `⚠ STALE — NOT LIVE: ${asOf}${next}${err} ⚠`;
+  const text = conn.session === undefined ? `⚠ NOT CONNECTED: nothing from the backend yet${next}${err} ⚠` : `⚠ STALE — NOT LIVE: ${asOf}${next}${err} ⚠`;
   return <Line spans={[span(text, { tone: "bad", bold: true, inverse: true })]} width={width} pad />;
 }

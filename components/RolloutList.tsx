@@ -2,7 +2,7 @@ import { Box } from "ink";
 import { ringMeter } from "../src/render/meter.js";
 import { displayWidth, padEnd } from "../src/render/width.js";
 import type { RolloutState } from "../src/protocol/types.js";
-import { selectRolloutsSorted } from "../src/store/selectors.js";
+import { HEARD_NOTHING_TEXT, selectHeardNothing, selectRolloutsSorted } from "../src/store/selectors.js";
 import { span, type Span } from "../src/tui/spans.js";
 import { rolloutFlags, rolloutStateWord, wordText } from "../src/tui/words.js";
 import { useCockpit, useUi } from "./context.js";
@@ -58,13 +58,14 @@ export function RolloutList({ width, lines, focused, stale }: { width: number; l
     meter: clamp(Math.max(0, ...rollouts.map((r) => r.rings.length)), 1, 10),
   };
   const hidden = rollouts.length - shown.length;
+  const heardNothing = useCockpit(selectHeardNothing);
   const info: Span[] = [span(`(${rollouts.length})`, { tone: "muted" })];
   if (hidden > 0) info.push(span(` ${hidden} more ↕`, { tone: "muted" }));
   return (
     <Pane title="ROLLOUTS" info={info} width={width} lines={lines} focused={focused} stale={stale}>
       <Box flexDirection="column">
         {rollouts.length === 0 ? (
-          <Line spans={[span("  no rollouts yet", { tone: "muted" })]} width={width} dim={stale} />
+          <Line spans={[span(heardNothing ? HEARD_NOTHING_TEXT : "  no rollouts yet", { tone: "muted" })]} width={width} dim={stale} />
         ) : (
           <Lines
             rows={shown.map((r) => {

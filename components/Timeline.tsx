@@ -3,7 +3,7 @@ import { Box } from "ink";
 import { formatClock } from "../src/render/time.js";
 import { truncate } from "../src/render/width.js";
 import type { TimelineEntry } from "../src/store/cockpit-store.js";
-import { filterTimeline } from "../src/store/selectors.js";
+import { filterTimeline, HEARD_NOTHING_TEXT, selectHeardNothing } from "../src/store/selectors.js";
 import { KEEP_ASIDES_WHOLE, span, wrapText, type Span } from "../src/tui/spans.js";
 import { useCockpit, useCockpitContext, useUi } from "./context.js";
 import { Line, Lines, Pane } from "./Line.js";
@@ -57,6 +57,7 @@ export function Timeline({ width, lines, focused, stale }: { width: number; line
   const filter = useUi((u) => u.filter);
   const scroll = useUi((u) => u.timelineScroll);
   const entries = useMemo(() => filterTimeline(timeline, filter), [timeline, filter]);
+  const heardNothing = useCockpit(selectHeardNothing);
   const back = Math.min(scroll, furthestBack(entries, width, lines));
   const { ui } = useCockpitContext();
   // The controller does not know how many lines show; keep its scroll within what can scroll,
@@ -78,7 +79,7 @@ export function Timeline({ width, lines, focused, stale }: { width: number; line
     <Pane title="TIMELINE" info={info} width={width} lines={lines} focused={focused} stale={stale}>
       <Box flexDirection="column">
         {rows.length === 0 ? (
-          <Line spans={[span(filter ? "  nothing matches the filter" : "  no events yet", { tone: "muted" })]} width={width} />
+          <Line spans={[span(filter ? "  nothing matches the filter" : heardNothing ? HEARD_NOTHING_TEXT : "  no events yet", { tone: "muted" })]} width={width} />
         ) : (
           <Lines rows={rows} width={width} dim={stale} />
         )}

@@ -105,6 +105,13 @@ export function isStale(c: ConnectionView): boolean {
   return c.status !== "connecting" || c.staleSince !== undefined;
 }
 export const selectStale = (v: CockpitView): boolean => isStale(v.connection);
+/**
+ * No welcome from the backend yet: empty lists mean nothing is known, not that
+ * nothing is wrong ("✓ no alerts" would be a false all-clear).
+ */
+export const selectHeardNothing = (v: CockpitView): boolean => v.connection.session === undefined;
+/** What an empty pane says while nothing has been heard from the backend. */
+export const HEARD_NOTHING_TEXT = "  nothing from the backend yet";
 
 const NO_SOURCES: readonly DegradedSource[] = [];
 /** Outside sources failing now (Prometheus, Alertmanager): the SLIs and alerts on screen may be missing data. */

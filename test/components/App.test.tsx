@@ -94,6 +94,21 @@ describe("header", () => {
     expect(lines[1]).toContain("data as of 14:00:50 UTC (10m ago)");
   });
 
+  it("before the backend ever answered, empty panes say nothing is known, not that all is well", async () => {
+    const c = clock();
+    const store = makeStore(c);
+    store.ingest.connection({ status: "reconnecting", retryAt: T0 + 5_000, error: "cannot reach ws://127.0.0.1:7420/v1/stream: is `cockpit serve` running?" });
+    store.flush();
+    const r = await renderApp(store, { columns: 120, rows: 30 });
+    open.push({ store, r });
+    const frame = r.lastFrame();
+    expect(r.lines()[1]).toMatch(/^⚠ NOT CONNECTED: nothing from the backend yet · reconnecting in 5s · cannot reach/);
+    expect(frame).not.toContain("no alerts");
+    expect(frame).not.toContain("0 firing");
+    expect(frame).toContain("ALERTS (no data)");
+    expect(frame.match(/nothing from the backend yet/g)?.length).toBe(4);
+  });
+
   it("a read-only session says so", async () => {
     const { r } = await scene({ readonly: true });
     expect(r.lines()[0]).toContain("READ-ONLY");
