@@ -4,7 +4,8 @@ import type { StoreApi } from "zustand/vanilla";
 import type { CommandRequest } from "../src/client/connection.js";
 import type { KeyContext } from "../src/keymap/keymap.js";
 import type { CockpitView } from "../src/store/cockpit-store.js";
-import { makeSelectSeriesOf, selectDegradedSources, selectOpenIncident, selectRolloutsSorted, selectStale } from "../src/store/selectors.js";
+import { makeSelectSeriesOf, selectOpenIncident, selectRolloutsSorted, selectStale } from "../src/store/selectors.js";
+import { bannerLines, bannerOf } from "../src/tui/banner.js";
 import { createController, selectedAlert, selectedRollout, type Controller } from "../src/tui/controller.js";
 import { computeLayout, detailWidth, MIN_COLUMNS, MIN_ROWS } from "../src/tui/layout.js";
 import { span } from "../src/tui/spans.js";
@@ -90,7 +91,10 @@ function Screen({ hasExport }: { hasExport: boolean }) {
   const choose = useUi((u) => u.choose);
   const rolloutId = useUi((u) => u.rolloutId);
   const stale = useCockpit(selectStale);
-  const sourceFailing = useCockpit((v) => selectDegradedSources(v).length > 0);
+  // Strings, so the selectors give equal answers for an unchanged store.
+  const bannerText = useCockpit((v) => bannerOf(v)?.text ?? "");
+  const bannerMax = useCockpit((v) => bannerOf(v)?.maxLines ?? 1);
+  const banner = bannerText === "" ? null : { text: bannerText, tone: "bad" as const, maxLines: bannerMax };
   const rolloutCount = useCockpit((v) => selectRolloutsSorted(v).length);
   const alertCount = useCockpit((v) => v.state.alerts.length);
   const rollout = useCockpit((v) => selectedRollout(v, { rolloutId }));
@@ -101,7 +105,7 @@ function Screen({ hasExport }: { hasExport: boolean }) {
   const layout = computeLayout({
     columns,
     rows,
-    banner: stale || sourceFailing,
+    bannerLines: bannerLines(banner, Math.max(1, columns)).length,
     overlay,
     want: { rollouts: rolloutCount, detail: detailLinesWanted(rollout, seriesCount, detailWidth(columns, rows)), alerts: alertCount },
   });
@@ -117,7 +121,7 @@ function Screen({ hasExport }: { hasExport: boolean }) {
     );
   }
 
-  const middleHeight = layout.height - 1 - (layout.banner ? 1 : 0) - 1 - layout.footerLines;
+  const middleHeight = layout.height - 1 - layout.bannerLines - 1 - layout.footerLines;
   let middle: React.ReactNode;
   if (mode === "help") {
     middle = <HelpArea width={width} height={middleHeight} hasExport={hasExport} />;
@@ -154,7 +158,7 @@ function Screen({ hasExport }: { hasExport: boolean }) {
   return (
     <Box flexDirection="column" width={width} height={layout.height} overflowY="hidden">
       <Header width={width} />
-      {layout.banner ? <StaleBanner width={width} /> : null}
+      {layout.bannerLines > 0 ? <StaleBanner width={width} lines={layout.bannerLines} /> : null}
       {middle}
       <StatusLine width={width} />
       <FooterBar width={width} lines={layout.footerLines} hasExport={hasExport} />

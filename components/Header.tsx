@@ -1,8 +1,7 @@
 import { STREAM_PATH } from "../src/protocol/types.js";
-import { formatAge, formatClock } from "../src/render/time.js";
+import { formatClock } from "../src/render/time.js";
 import { truncate } from "../src/render/width.js";
-import { serverNow } from "../src/store/cockpit-store.js";
-import { isStale, selectDegradedSources } from "../src/store/selectors.js";
+import { bannerLines, bannerOf } from "../src/tui/banner.js";
 import { leftRight, span, type Span } from "../src/tui/spans.js";
 import { connectionWord, wordText } from "../src/tui/words.js";
 import { useCockpit, useCockpitContext } from "./context.js";
@@ -54,28 +53,17 @@ export function Header({ width }: { width: number }) {
   return <Line spans={leftRight(left, right, width)} width={width} />;
 }
 
-/**
- * The loud line under the header: while what is on screen may be old (not live), or else while a
- * source feeding the backend fails (its SLIs or alerts may be missing, and gates hold).
- */
-export function StaleBanner({ width }: { width: number }) {
-  const conn = useCockpit((v) => v.connection);
-  const now = useCockpit((v) => v.now);
-  const failing = useCockpit(selectDegradedSources);
-  if (!isStale(conn)) {
-    if (failing.length === 0) return null;
-    const first = failing[0]!;
-    const more = failing.length > 1 ? ` (+${failing.length - 1} more: ${failing.slice(1).map((s) => s.source).join(", ")})` : "";
-    const text = `⚠ SOURCE FAILING: ${first.source} since ${formatClock(first.since)} UTC: ${first.message}${more}. Its SLIs and alerts may be missing; gates without data hold.`;
-    return <Line spans={[span(text, { tone: "warn", bold: true, inverse: true })]} width={width} pad />;
-  }
-  // The time the data stopped, on the backend's clock like the header's time: in a
-  // simulation running ×10, "as of" and "ago" must agree with the clock beside them.
-  const since = conn.staleSince !== undefined ? serverNow(conn, conn.staleSince) : undefined;
-  const asOf = since !== undefined ? `data as of ${formatClock(since)} UTC (${formatAge(since, serverNow(conn, now))})` : "data may be out of date";
-  const w = connectionWord(conn, now);
-  const next = conn.status === "reconnecting" || conn.status === "connecting" ? ` · ${w.text}` : "";
-  const err = conn.error ? ` · ${conn.error}` : "";
-  const text = conn.session === undefined ? `⚠ NOT CONNECTED: nothing from the backend yet${next}${err} ⚠` : `⚠ STALE — NOT LIVE: ${asOf}${next}${err} ⚠`;
-  return <Line spans={[span(text, { tone: "bad", bold: true, inverse: true })]} width={width} pad />;
+/** The loud lines under the header (src/tui/banner.ts): as many as the layout gave them. */
+export function StaleBanner({ width, lines }: { width: number; lines: number }) {
+  const text = useCockpit((v) => bannerOf(v)?.text ?? "");
+  const tone = useCockpit((v) => bannerOf(v)?.tone ?? "bad");
+  const maxLines = useCockpit((v) => bannerOf(v)?.maxLines ?? 1);
+  const rows = bannerLines(text === "" ? null : { text, tone, maxLines }, width).slice(0, lines);
+  return (
+    <>
+      {rows.map((row, i) => (
+        <Line key={i} spans={[span(row, { tone, bold: true, inverse: true })]} width={width} pad />
+      ))}
+    </>
+  );
 }

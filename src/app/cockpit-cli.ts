@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import { parseCommandArgs, type CommandIo } from "../cli-args.js";
 import { loadSetup, startBackend, startFailureExitCode } from "../backend/serve-cli.js";
 import { listScenarios } from "../backend/scenarios.js";
+import type { FailureKind } from "../client/close-reasons.js";
 import { connect } from "../client/connection.js";
 import { streamUrl } from "../client/stream-url.js";
 import { createCockpitStore } from "../store/cockpit-store.js";
@@ -26,7 +27,13 @@ Options:
   --ca FILE    PEM certificate authority for a wss:// backend with a private CA
   -h, --help   show this help
 
-Needs a terminal. For scripts and pipes use: cockpit events URL --json`;
+Needs a terminal. For scripts and pipes use: cockpit events URL --json
+
+Exit codes: 0 quit, 2 bad arguments or not a terminal, 3 the backend refused
+the token, 4 quit before the backend ever answered (unreachable, or another
+protocol version).`;
+
+const CONNECT_EXIT = { tokenRefused: 3, neverConnected: 4 };
 
 export const DEMO_HELP = `Usage: cockpit demo [--scenario NAME] [--speed N] [--data-dir DIR] [--readonly]
 
@@ -59,8 +66,11 @@ async function runCockpit(o: {
   readonly: boolean;
   ca?: string;
   exportDraft: () => Promise<string>;
+  /** exit codes for a session that never went live (connect and demo number them differently) */
+  exit: { tokenRefused: number; neverConnected: number };
 }): Promise<number> {
   const store = createCockpitStore({ url: o.url, readonly: o.readonly });
+  let failure: FailureKind | null = null;
   const connection = connect({
     url: o.url,
     clientName: `cockpit/${VERSION}`,
@@ -72,9 +82,15 @@ async function runCockpit(o: {
     resumeFrom: 0,
     ...(o.token ? { token: o.token } : {}),
     ...(o.ca ? { ca: o.ca } : {}),
+    onFail: (kind) => (failure = kind),
   });
   try {
-    return await startCockpit({ store, connection, readonly: o.readonly, onExportDraft: o.exportDraft });
+    const code = await startCockpit({ store, connection, readonly: o.readonly, onExportDraft: o.exportDraft });
+    // Quitting a session that never went live is not a clean run: say why in the exit code, as `events` does.
+    if (code !== 0) return code;
+    if (failure === "auth") return o.exit.tokenRefused;
+    if (store.store.getState().connection.session === undefined) return o.exit.neverConnected;
+    return 0;
   } finally {
     await connection.close().catch(() => undefined);
     store.dispose();
@@ -123,6 +139,7 @@ export async function runConnect(argv: string[], io: CommandIo): Promise<number>
     ...(token ? { token } : {}),
     ...(ca ? { ca } : {}),
     exportDraft: () => draftToFile({ kind: "url", url, ...(token ? { token } : {}), ...(ca ? { ca } : {}) }),
+    exit: CONNECT_EXIT,
   });
 }
 
@@ -183,6 +200,8 @@ export async function runDemo(argv: string[], io: CommandIo): Promise<number> {
       url: backend.server.url,
       readonly: Boolean(values.readonly),
       exportDraft: () => draftToFile({ kind: "dir", dataDir }),
+      // its own backend on loopback not answering is an "other failure"
+      exit: { tokenRefused: 1, neverConnected: 1 },
     });
   } finally {
     await backend.close().catch(() => undefined);

@@ -26,7 +26,8 @@ export interface Layout {
   height: number;
   tooSmall: boolean;
   wide: boolean;
-  banner: boolean;
+  /** lines of the banner under the header (0: none) */
+  bannerLines: number;
   /** lines taken by a dialog or pick list drawn above the panes */
   overlay: number;
   footerLines: number;
@@ -42,8 +43,8 @@ export interface Layout {
 export interface LayoutInput {
   columns: number;
   rows: number;
-  /** a stale banner line under the header */
-  banner: boolean;
+  /** lines of the banner under the header (stale, not connected, a source failing); 0: none */
+  bannerLines: number;
   /** lines a dialog needs above the panes (0: none) */
   overlay?: number;
   /** content lines each pane could use */
@@ -95,10 +96,10 @@ export function computeLayout(input: LayoutInput): Layout {
   const tooSmall = columns < MIN_COLUMNS || rows < MIN_ROWS;
   const wide = isWide(columns, rows);
   const footerLines = rows >= 40 ? 2 : 1;
-  const banner = input.banner;
-  const fixed = HEADER + (banner ? 1 : 0) + STATUS + footerLines + overlay;
+  const bannerLines = Math.max(0, Math.floor(input.bannerLines));
+  const fixed = HEADER + bannerLines + STATUS + footerLines + overlay;
   const want = input.want;
-  const common = { columns, height, tooSmall, wide, banner, overlay, footerLines };
+  const common = { columns, height, tooSmall, wide, bannerLines, overlay, footerLines };
 
   if (!wide) {
     const titles = 4;

@@ -102,11 +102,27 @@ describe("header", () => {
     const r = await renderApp(store, { columns: 120, rows: 30 });
     open.push({ store, r });
     const frame = r.lastFrame();
-    expect(r.lines()[1]).toMatch(/^⚠ NOT CONNECTED: nothing from the backend yet · reconnecting in 5s · cannot reach/);
+    // what went wrong first: it says what to do
+    expect(r.lines()[1]).toMatch(/^⚠ NOT CONNECTED: cannot reach ws:\/\/127\.0\.0\.1:7420\/v1\/stream: is `cockpit serve` running\? · reconnecting in 5s ⚠/);
     expect(frame).not.toContain("no alerts");
     expect(frame).not.toContain("0 firing");
     expect(frame).toContain("ALERTS (no data)");
-    expect(frame.match(/nothing from the backend yet/g)?.length).toBe(4);
+    expect(frame.match(/nothing from the backend yet/g)?.length).toBe(3);
+  });
+
+  it("at 80 columns a refused token's banner takes two lines rather than lose the next step", async () => {
+    const c = clock();
+    const store = makeStore(c);
+    store.ingest.connection({ status: "failed", error: "token rejected by ws://127.0.0.1:7420/v1/stream: check COCKPIT_TOKEN" });
+    store.flush();
+    const r = await renderApp(store, { columns: 80, rows: 24 });
+    open.push({ store, r });
+    const lines = r.lines();
+    expect(lines[0]).toContain("✗ FAILED");
+    expect(lines[1]).toMatch(/^⚠ NOT CONNECTED: token rejected by ws:\/\/127\.0\.0\.1:7420\/v1\/stream: check\s*$/);
+    expect(lines[2]).toMatch(/^COCKPIT_TOKEN ⚠\s*$/);
+    expect(lines[3]).toContain("ROLLOUTS");
+    expect(lines.length).toBeLessThanOrEqual(24);
   });
 
   it("a read-only session says so", async () => {

@@ -1,11 +1,12 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocketServer } from "ws";
+import { hashToken } from "../../src/backend/tokens.js";
 import { eventHash } from "../../src/protocol/canonical.js";
 import type { AckMsg, CockpitEvent, EventType, WelcomeMsg } from "../../src/protocol/types.js";
 import { CLI, ROOT, requireBuild, startServe, TestClient, type ServeProcess } from "../support/processes.js";
@@ -393,6 +394,25 @@ describeWithTmux("cockpit in a real terminal (tmux)", () => {
     const seqNarrow = seq(lines);
     lines = await whole(24, false, (l) => seq(l) > seqNarrow + 20);
     expectFramed(lines, 24);
+  }, 60_000);
+
+  it("a refused token: the banner says so in full at 80x24, and quitting exits 3; an unreachable backend exits 4", async () => {
+    const dir = tempDir();
+    const tokens = join(dir, "tokens.json");
+    writeFileSync(tokens, JSON.stringify({ tokens: [{ sha256: hashToken("right-token"), name: "vera", role: "viewer", tenant: "payments" }] }));
+    const s = await startServe(["--scenario", "healthy", "--port", "0", "--data-dir", join(dir, "data"), "--tokens", tokens]);
+    serves.push(s);
+    const refused = await TmuxSession.start({ columns: 80, rows: 24, command: thenHold([process.execPath, CLI, "connect", s.url, "--token", "wrong-token"]), cwd: ROOT, label: "refused" });
+    const lines = await refused.waitFor((l) => /✗ FAILED/.test(l[0] ?? ""), { what: "the failed state" });
+    expect(`${lines[1]} ${lines[2]}`).toMatch(/⚠ NOT CONNECTED: token rejected by ws:\/\/127\.0\.0\.1:\d+\/v1\/stream: check\s+COCKPIT_TOKEN ⚠/);
+    expect(joined(lines)).not.toContain("no alerts");
+    await refused.keys("q");
+    await refused.waitFor(/\[exited 3\]/, { what: "exit 3 after q" });
+
+    const nobody = await TmuxSession.start({ columns: 80, rows: 24, command: thenHold([process.execPath, CLI, "connect", "ws://127.0.0.1:9"]), cwd: ROOT, label: "unreachable" });
+    await nobody.waitFor(/NOT CONNECTED: cannot reach/, { what: "the not-connected banner" });
+    await nobody.keys("q");
+    await nobody.waitFor(/\[exited 4\]/, { what: "exit 4 after q" });
   }, 60_000);
 
   it("`cockpit demo --data-dir` makes a missing directory, and refuses one a running backend holds with exit 4", async () => {
