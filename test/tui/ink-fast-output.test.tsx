@@ -1,5 +1,4 @@
 import fc from "fast-check";
-import React from "react";
 import { Box, Text, render } from "ink";
 import { beforeAll, describe, expect, it } from "vitest";
 import { fastGet, installFastOutput, loadInkOutput, originalGet, type InkOutputLike, type InkOutputResult } from "../../src/tui/ink-fast-output.js";
