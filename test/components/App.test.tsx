@@ -51,6 +51,20 @@ describe("header", () => {
     expect(head).not.toContain("READ-ONLY");
   });
 
+  it("at 80 columns a crowded header cuts the address in its middle: the port that tells backends apart stays", async () => {
+    const { r, store } = await scene();
+    await update(store, () =>
+      store.ingest.connection({ rttMs: 12, lastSeq: 1_234_567, url: "ws://staging-rollouts.internal.example.com:7421/v1/stream", clock: { serverTime: T0, localTime: T0, speed: 10 } }),
+    );
+    const head = r.lines()[0]!;
+    expect(head).toMatch(/^● live  staging-[^ ]*…:7421 /);
+    // the round trip gave way to the address
+    expect(head).not.toContain("rtt");
+    expect(head).toContain("seq 1234567");
+    expect(head).toContain("sim ×10");
+    expect(head.trimEnd().length).toBeLessThanOrEqual(80);
+  });
+
   it("wider terminals spell the header out", async () => {
     const { r } = await scene({ columns: 140, rows: 40 });
     const head = r.lines()[0]!;
