@@ -16,7 +16,6 @@ import { draftToFile } from "./export-draft.js";
 // `cockpit connect` and `cockpit demo`: wire a connection, a store and the
 // Ink app together. Nothing here draws or decides; it only connects parts.
 
-
 export const CONNECT_HELP = `Usage: cockpit connect URL [--token T] [--readonly] [--ca FILE]
 
 Open the cockpit on a running backend, e.g. ws://127.0.0.1:7420/v1/stream.
