@@ -1,6 +1,5 @@
-import { spawn } from "node:child_process";
 import { beforeAll, describe, expect, it } from "vitest";
-import { CLI, requireBuild } from "../support/processes.js";
+import { requireBuild, runCli as run } from "../support/processes.js";
 
 // Every subcommand of the built CLI answers --help on stdout with exit 0, and
 // refuses a flag it does not know with exit 2, naming itself and the flag, so
@@ -9,18 +8,6 @@ import { CLI, requireBuild } from "../support/processes.js";
 const SUBCOMMANDS = ["serve", "connect", "events", "postmortem", "verify-log", "scenarios", "token", "demo"];
 
 beforeAll(() => requireBuild());
-
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe("cockpit SUBCOMMAND --help and unknown flags", () => {
   it("names every subcommand in the top-level help", async () => {

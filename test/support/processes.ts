@@ -13,6 +13,28 @@ export function requireBuild(): void {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (npm test does) before these tests`);
 }
 
+/**
+ * Run the built CLI to its end with stdin closed. With `closeAfterFirstChunk`
+ * the reader goes away after the first chunk of stdout, as `| head -1` does
+ * (stdout then holds that chunk).
+ */
+export function runCli(args: string[], o: { closeAfterFirstChunk?: boolean } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  requireBuild();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      if (o.closeAfterFirstChunk && stdout !== "") return;
+      stdout += d;
+      if (o.closeAfterFirstChunk) child.stdout.destroy();
+    });
+    child.once("error", reject);
+    child.once("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
 export interface ServeProcess {
   child: ChildProcessWithoutNullStreams;
   url: string;
