@@ -5,7 +5,7 @@ import type { CommandRequest } from "../src/client/connection.js";
 import type { KeyContext } from "../src/keymap/keymap.js";
 import type { CockpitView } from "../src/store/cockpit-store.js";
 import { makeSelectSeriesOf, selectOpenIncident, selectRolloutsSorted, selectStale } from "../src/store/selectors.js";
-import { bannerLines, bannerOf } from "../src/tui/banner.js";
+import { bannerLines, selectBanner } from "../src/tui/banner.js";
 import { createController, selectedAlert, selectedRollout, type Controller } from "../src/tui/controller.js";
 import { computeLayout, detailWidth, MIN_COLUMNS, MIN_ROWS } from "../src/tui/layout.js";
 import { span } from "../src/tui/spans.js";
@@ -91,21 +91,23 @@ function Screen({ hasExport }: { hasExport: boolean }) {
   const choose = useUi((u) => u.choose);
   const rolloutId = useUi((u) => u.rolloutId);
   const stale = useCockpit(selectStale);
-  // Strings, so the selectors give equal answers for an unchanged store.
-  const bannerText = useCockpit((v) => bannerOf(v)?.text ?? "");
-  const bannerMax = useCockpit((v) => bannerOf(v)?.maxLines ?? 1);
-  const banner = bannerText === "" ? null : { text: bannerText, tone: "bad" as const, maxLines: bannerMax };
+  // Primitives, so the selectors give equal answers for an unchanged banner.
+  const bannerText = useCockpit((v) => selectBanner(v)?.text ?? "");
+  const bannerTone = useCockpit((v) => selectBanner(v)?.tone ?? "bad");
+  const bannerMax = useCockpit((v) => selectBanner(v)?.maxLines ?? 1);
+  const banner = bannerText === "" ? null : { text: bannerText, tone: bannerTone, maxLines: bannerMax };
   const rolloutCount = useCockpit((v) => selectRolloutsSorted(v).length);
   const alertCount = useCockpit((v) => v.state.alerts.length);
   const rollout = useCockpit((v) => selectedRollout(v, { rolloutId }));
   const selectSeries = useMemo(() => makeSelectSeriesOf(rollout), [rollout]);
   const seriesCount = useCockpit((v) => selectSeries(v).length);
 
+  const bannerRows = bannerLines(banner, Math.max(1, columns));
   const overlay = confirm && (mode === "confirm" || mode === "reason") ? confirmHeight(confirm, columns) : choose && mode === "choose" ? chooseHeight(choose) : 0;
   const layout = computeLayout({
     columns,
     rows,
-    bannerLines: bannerLines(banner, Math.max(1, columns)).length,
+    bannerLines: bannerRows.length,
     overlay,
     want: { rollouts: rolloutCount, detail: detailLinesWanted(rollout, seriesCount, detailWidth(columns, rows)), alerts: alertCount },
   });
@@ -158,7 +160,7 @@ function Screen({ hasExport }: { hasExport: boolean }) {
   return (
     <Box flexDirection="column" width={width} height={layout.height} overflowY="hidden">
       <Header width={width} />
-      {layout.bannerLines > 0 ? <StaleBanner width={width} lines={layout.bannerLines} /> : null}
+      {bannerRows.length > 0 ? <StaleBanner rows={bannerRows} tone={bannerTone} width={width} /> : null}
       {middle}
       <StatusLine width={width} />
       <FooterBar width={width} lines={layout.footerLines} hasExport={hasExport} />

@@ -1,7 +1,7 @@
 import { STREAM_PATH } from "../src/protocol/types.js";
 import { formatClock } from "../src/render/time.js";
 import { displayWidth, truncate } from "../src/render/width.js";
-import { bannerLines, bannerOf } from "../src/tui/banner.js";
+import type { Banner } from "../src/tui/banner.js";
 import { leftRight, span, spansWidth, type Span } from "../src/tui/spans.js";
 import { connectionWord, wordText } from "../src/tui/words.js";
 import { useCockpit, useCockpitContext } from "./context.js";
@@ -78,12 +78,8 @@ export function Header({ width }: { width: number }) {
   return <Line spans={leftRight(left, right, width)} width={width} />;
 }
 
-/** The loud lines under the header (src/tui/banner.ts): as many as the layout gave them. */
-export function StaleBanner({ width, lines }: { width: number; lines: number }) {
-  const text = useCockpit((v) => bannerOf(v)?.text ?? "");
-  const tone = useCockpit((v) => bannerOf(v)?.tone ?? "bad");
-  const maxLines = useCockpit((v) => bannerOf(v)?.maxLines ?? 1);
-  const rows = bannerLines(text === "" ? null : { text, tone, maxLines }, width).slice(0, lines);
+/** The loud lines under the header, as src/tui/banner.ts words and wraps them (the App counts them into the layout). */
+export function StaleBanner({ rows, tone, width }: { rows: readonly string[]; tone: Banner["tone"]; width: number }) {
   return (
     <>
       {rows.map((row, i) => (

@@ -48,7 +48,11 @@ function firstRowOnly(e: TimelineEntry, width: number): Span[] {
 function furthestBack(entries: readonly TimelineEntry[], width: number, lines: number): number {
   let used = 0;
   let fit = 0;
-  while (fit < entries.length && used + entryRows(entries[fit]!, width).length <= lines) used += entryRows(entries[fit++]!, width).length;
+  for (; fit < entries.length; fit++) {
+    const height = entryRows(entries[fit]!, width).length;
+    if (used + height > lines) break;
+    used += height;
+  }
   return Math.max(0, entries.length - Math.max(1, fit));
 }
 

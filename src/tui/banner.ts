@@ -20,6 +20,14 @@ export interface Banner {
   maxLines: 1 | 2;
 }
 
+const perView = new WeakMap<CockpitView, Banner | null>();
+/** bannerOf, worked out once per published view however many selectors ask. */
+export function selectBanner(v: CockpitView): Banner | null {
+  let b = perView.get(v);
+  if (b === undefined) perView.set(v, (b = bannerOf(v)));
+  return b;
+}
+
 export function bannerOf(v: CockpitView): Banner | null {
   const conn = v.connection;
   if (!isStale(conn)) {
